@@ -1,0 +1,119 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// The map of the package: one job per target.
+//
+//   RosyWire       values, codecs (pickle/json/msgpack), frames      NIOCore only, no I/O
+//   CRosySys       C shims (prctl, signals) for the supervisor
+//   CAvahi         libavahi-client, through pkg-config
+//   RosyDiscovery  Discovery protocol, local registry, Avahi, mDNS reader
+//   Rosy           transport and node API                           NIOPosix
+//   RosyLaunch     the supervisor: config, spawn, state machine, logs, control
+//   RosyCLI        the `rosy` command's subcommands
+//   rosy, rosy-launch, examples/*: thin executables
+let package = Package(
+    name: "rosy",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "Rosy", targets: ["Rosy"]),
+        .library(name: "RosyWire", targets: ["RosyWire"]),
+        .library(name: "RosyLaunch", targets: ["RosyLaunch"]),
+        .executable(name: "rosy", targets: ["rosy"]),
+        .executable(name: "rosy-launch", targets: ["rosy-launch"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
+    ],
+    targets: [
+        .target(
+            name: "RosyWire",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
+            ]
+        ),
+        .target(name: "CRosySys"),
+        .systemLibrary(
+            name: "CAvahi",
+            pkgConfig: "avahi-client",
+            providers: [.apt(["libavahi-client-dev"])]
+        ),
+        .target(
+            name: "RosyDiscovery",
+            dependencies: [
+                "RosyWire", "CRosySys", "CAvahi",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+            ]
+        ),
+        .target(
+            name: "Rosy",
+            dependencies: [
+                "RosyWire", "RosyDiscovery",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
+            ]
+        ),
+        .target(
+            name: "RosyLaunch",
+            dependencies: [
+                "CRosySys", "Rosy",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .target(
+            name: "RosyCLI",
+            dependencies: [
+                "Rosy", "RosyWire", "RosyLaunch",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+            ]
+        ),
+        .target(name: "RosyTestSupport", path: "Sources/RosyTestSupport"),
+        .executableTarget(name: "rosy", dependencies: ["RosyCLI"]),
+        .executableTarget(name: "rosy-launch", dependencies: ["RosyLaunch"]),
+
+        // Demo nodes, doing and printing what rosy's demos do.
+        .executableTarget(name: "topic_sender", dependencies: ["Rosy"], path: "examples/topic_sender"),
+        .executableTarget(name: "topic_listener", dependencies: ["Rosy"], path: "examples/topic_listener"),
+        .executableTarget(name: "service_provider", dependencies: ["Rosy"], path: "examples/service_provider"),
+        .executableTarget(name: "service_caller", dependencies: ["Rosy"], path: "examples/service_caller"),
+
+        .testTarget(
+            name: "RosyWireTests",
+            dependencies: ["RosyTestSupport", "RosyWire", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .testTarget(
+            name: "RosyDiscoveryTests",
+            dependencies: ["RosyTestSupport", "RosyDiscovery", "RosyWire"]
+        ),
+        .testTarget(
+            name: "RosyTests",
+            dependencies: ["RosyTestSupport", "Rosy", "RosyWire", "RosyDiscovery"]
+        ),
+        .testTarget(
+            name: "RosyLaunchTests",
+            dependencies: ["RosyTestSupport", "RosyLaunch"]
+        ),
+        .testTarget(
+            name: "RosyCLITests",
+            dependencies: ["RosyTestSupport", "RosyCLI", "Rosy", "RosyWire"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

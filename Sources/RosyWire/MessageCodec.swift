@@ -1,0 +1,39 @@
+import NIOCore
+
+/// Turns message data into bytes and back: one "data item" of the rosy wire format.
+///
+/// A node uses one codec for everything it sends and receives; both ends must agree.
+/// rosy ships ``PickleCodec`` (the default, as Python rosy), ``JSONCodec`` and ``MsgpackCodec``;
+/// conform your own type to use another encoding:
+///
+/// ```swift
+/// struct MyCodec: MessageCodec {
+///     let name = "my"
+///     func encode(_ value: Value, into buffer: inout ByteBuffer) throws { ... }
+///     func decode(_ buffer: inout ByteBuffer) throws -> Value { ... }
+/// }
+/// ```
+public protocol MessageCodec: Sendable {
+    /// A short name, as used on the command line (`pickle`, `json`, `msgpack`).
+    var name: String { get }
+    /// Appends the encoding of `value` to `buffer`.
+    func encode(_ value: Value, into buffer: inout ByteBuffer) throws
+    /// Decodes one value from `buffer`, which holds exactly one data item's bytes.
+    /// Throws ``CodecError`` for malformed or unsupported data; never traps.
+    func decode(_ buffer: inout ByteBuffer) throws -> Value
+}
+
+/// Why a value could not be encoded or decoded.
+public struct CodecError: Error, CustomStringConvertible, Sendable, Equatable {
+    /// The codec that failed (`pickle`, `json`, `msgpack`, ...).
+    public var codec: String
+    /// What went wrong, in words a log line can show.
+    public var message: String
+
+    public init(codec: String, _ message: String) {
+        self.codec = codec
+        self.message = message
+    }
+
+    public var description: String { "\(codec) codec: \(message)" }
+}

@@ -1,0 +1,1 @@
+print("usage: rosy-launch FILE (not built yet)")

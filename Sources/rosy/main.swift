@@ -1,0 +1,1 @@
+print("usage: rosy COMMAND (not built yet)")

@@ -1,0 +1,5 @@
+import XCTest
+
+final class RosyCLITestsPlaceholder: XCTestCase {
+    func testBuilds() {}
+}

@@ -1,0 +1,5 @@
+import XCTest
+
+final class RosyDiscoveryTestsPlaceholder: XCTestCase {
+    func testBuilds() {}
+}

@@ -1,0 +1,5 @@
+import XCTest
+
+final class RosyLaunchTestsPlaceholder: XCTestCase {
+    func testBuilds() {}
+}

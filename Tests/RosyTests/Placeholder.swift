@@ -1,0 +1,5 @@
+import XCTest
+
+final class RosyTestsPlaceholder: XCTestCase {
+    func testBuilds() {}
+}

@@ -1,0 +1,5 @@
+import XCTest
+
+final class RosyWireTestsPlaceholder: XCTestCase {
+    func testBuilds() {}
+}
