@@ -38,11 +38,9 @@ let package = Package(
             ]
         ),
         .target(name: "CRosySys"),
-        .systemLibrary(
-            name: "CAvahi",
-            pkgConfig: "avahi-client",
-            providers: [.apt(["libavahi-client-dev"])]
-        ),
+        // libavahi-client from Debian's libavahi-client-dev. The module map links it directly:
+        // its pkg-config file adds -D_REENTRANT, a flag SwiftPM refuses with a warning.
+        .systemLibrary(name: "CAvahi", providers: [.apt(["libavahi-client-dev"])]),
         .target(
             name: "RosyDiscovery",
             dependencies: [
