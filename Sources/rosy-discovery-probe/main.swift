@@ -30,8 +30,10 @@ while arguments.count >= 2, arguments[0].hasPrefix("--") {
 let domain = options["domain"]?.last ?? "default"
 let base = options["dir"]?.last.map { URL(fileURLWithPath: $0) }
 
-func makeDiscovery() -> any Discovery {
-    guard let backend = options["backend"]?.last else {
+let backendName = options["backend"]?.last
+
+func makeDiscovery(domain: String, base: URL?, backend: String?) -> any Discovery {
+    guard let backend else {
         return LocalDiscovery(domainID: domain, baseDirectory: base)
     }
     return makeDefaultDiscovery(domainID: domain, choice: DiscoveryChoice(rawValue: backend))
@@ -54,7 +56,7 @@ case "register":
         connectionSpecs: [.unix(path: "/tmp/probe-\(uuid.uuidString.lowercased()).sock", host: host),
                           .ip(host: "\(host).local", port: 4321, family: 2)],
         topics: Set(options["topic"] ?? []), services: Set(options["service"] ?? []))
-    let discovery = makeDiscovery()
+    let discovery = makeDiscovery(domain: domain, base: base, backend: backendName)
     try await discovery.register(spec)
     say("registered \(uuid.uuidString.lowercased())")
     while let command = readLine() {
@@ -68,7 +70,7 @@ case "register":
     await discovery.unregister()
     say("unregistered")
 case "watch":
-    let discovery = makeDiscovery()
+    let discovery = makeDiscovery(domain: domain, base: base, backend: backendName)
     try await discovery.browse()
     for await event in discovery.events {
         switch event {
