@@ -109,6 +109,10 @@ struct JSONParser {
         let start = pos
         // Fast path: no escapes.
         while pos < bytes.count {
+            if bytes.count - pos >= 8, !JSONBytes.mayNeedEscape(bytes.loadUnaligned(fromByteOffset: pos, as: UInt64.self)) {
+                pos += 8
+                continue
+            }
             let c = bytes[pos]
             if c == UInt8(ascii: "\"") {
                 let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<pos])

@@ -132,11 +132,23 @@ enum JSONWriter {
         s.withUTF8 { utf8 in
             buffer.writeInteger(UInt8(ascii: "\""))
             var runStart = 0
-            for i in 0..<utf8.count {
+            var i = 0
+            let count = utf8.count
+            while i < count {
+                // Eight bytes at a time while none needs escaping.
+                if count - i >= 8 {
+                    let word = UnsafeRawBufferPointer(utf8).loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                    if !JSONBytes.mayNeedEscape(word) {
+                        i += 8
+                        continue
+                    }
+                }
                 let c = utf8[i]
+                i += 1
                 guard c < 0x20 || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") else { continue }
-                if runStart < i { buffer.writeBytes(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(utf8)[runStart..<i])) }
-                runStart = i + 1
+                let at = i - 1
+                if runStart < at { buffer.writeBytes(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(utf8)[runStart..<at])) }
+                runStart = at + 1
                 switch c {
                 case UInt8(ascii: "\""): buffer.writeStaticString("\\\"")
                 case UInt8(ascii: "\\"): buffer.writeStaticString("\\\\")
@@ -155,5 +167,22 @@ enum JSONWriter {
             if runStart < utf8.count { buffer.writeBytes(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(utf8)[runStart...])) }
             buffer.writeInteger(UInt8(ascii: "\""))
         }
+    }
+}
+
+/// Byte tests eight at a time (SWAR), for the JSON string fast paths.
+enum JSONBytes {
+    private static let ones: UInt64 = 0x0101_0101_0101_0101
+    private static let highs: UInt64 = 0x8080_8080_8080_8080
+
+    /// True if one of the eight bytes is below 0x20, a quote or a backslash.
+    @inline(__always)
+    static func mayNeedEscape(_ word: UInt64) -> Bool {
+        let control = (word &- ones &* 0x20) & ~word & highs
+        let quote = word ^ (ones &* 0x22)
+        let backslash = word ^ (ones &* 0x5C)
+        let hasQuote = (quote &- ones) & ~quote & highs
+        let hasBackslash = (backslash &- ones) & ~backslash & highs
+        return (control | hasQuote | hasBackslash) != 0
     }
 }

@@ -12,7 +12,8 @@ struct PickleEmitter {
     private var memoCount = 0
     /// CPython keeps one object for the empty and the one-character strings and bytes, so it
     /// memoizes them once and then refers to them: so does this writer (by value).
-    private var sharedSingletons: [Value: Int] = [:]
+    /// Keyed as `sharedIndex` says; a short list searched in order (cheaper than hashing).
+    private var sharedSingletons: [(key: UInt16, index: Int)] = []
     /// Globals and the strings naming them, memoized once (Python shares them too).
     private var sharedGlobals: [PickleGlobal: Int] = [:]
     private var sharedNames: [String: Int] = [:]
@@ -49,8 +50,8 @@ struct PickleEmitter {
             open(&buffer)
             buffer.writeInteger(PickleOpcode.binFloat)
             buffer.writeInteger(d.bitPattern, endianness: .big)
-        case .string(let s): writeString(s, shareable: value, &buffer)
-        case .bytes(let b): writeBytes(b, shareable: value, &buffer)
+        case .string(let s): writeString(s, &buffer)
+        case .bytes(let b): writeBytes(b, &buffer)
         case .tuple(let items):
             writeTuple(count: items.count, &buffer) { emitter, buffer in
                 for item in items { emitter.write(item, into: &buffer) }
@@ -180,10 +181,21 @@ struct PickleEmitter {
         buffer.writeBytes(bytes)
     }
 
-    private mutating func writeString(_ s: String, shareable value: Value, _ buffer: inout ByteBuffer) {
+    /// Strings: 0..<256 one character, 256 empty; bytes: 512 + byte, 768 empty.
+    private func sharedIndex(_ key: UInt16) -> Int? {
+        for entry in sharedSingletons where entry.key == key { return entry.index }
+        return nil
+    }
+
+    private mutating func writeString(_ s: String, _ buffer: inout ByteBuffer) {
         let count = s.utf8.count
-        let singleton = count <= 2 && s.unicodeScalars.count <= 1 && (s.unicodeScalars.first?.value ?? 0) < 0x100
-        if singleton, let index = sharedSingletons[value] {
+        var singletonKey: UInt16?
+        if count == 0 {
+            singletonKey = 256
+        } else if count <= 2, s.unicodeScalars.count == 1, let scalar = s.unicodeScalars.first, scalar.value < 0x100 {
+            singletonKey = UInt16(scalar.value)
+        }
+        if let key = singletonKey, let index = sharedIndex(key) {
             writeGet(index, &buffer)
             return
         }
@@ -192,12 +204,12 @@ struct PickleEmitter {
         buffer.writeString(s)
         endPayload()
         let index = memoize(&buffer)
-        if singleton { sharedSingletons[value] = index }
+        if let key = singletonKey { sharedSingletons.append((key, index)) }
     }
 
-    private mutating func writeBytes(_ b: [UInt8], shareable value: Value, _ buffer: inout ByteBuffer) {
-        let singleton = b.count <= 1
-        if singleton, let index = sharedSingletons[value] {
+    private mutating func writeBytes(_ b: [UInt8], _ buffer: inout ByteBuffer) {
+        let singletonKey: UInt16? = b.isEmpty ? 768 : b.count == 1 ? 512 + UInt16(b[0]) : nil
+        if let key = singletonKey, let index = sharedIndex(key) {
             writeGet(index, &buffer)
             return
         }
@@ -206,7 +218,7 @@ struct PickleEmitter {
         buffer.writeBytes(b)
         endPayload()
         let index = memoize(&buffer)
-        if singleton { sharedSingletons[value] = index }
+        if let key = singletonKey { sharedSingletons.append((key, index)) }
     }
 
     /// A module or class name of a global: memoized once, referred to after.
