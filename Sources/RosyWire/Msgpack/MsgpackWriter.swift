@@ -8,8 +8,9 @@ enum MsgpackWriter {
         case .bool(let b): buffer.writeInteger(b ? UInt8(0xC3) : UInt8(0xC2))
         case .int(let i): writeInt(i, &buffer)
         case .double(let d):
-            buffer.writeInteger(UInt8(0xCB))
-            buffer.writeInteger(d.bitPattern, endianness: .big)
+            buffer.writeRaw(maximum: 9) { p in
+                p.put(UInt8(0xCB), at: 0); p.put(d.bitPattern.bigEndian, at: 1); return 9
+            }
         case .string(let s):
             writeHeader(count: s.utf8.count, fix: 0xA0, fixLimit: 32, b8: 0xD9, b16: 0xDA, b32: 0xDB, &buffer)
             buffer.writeString(s)
@@ -32,29 +33,31 @@ enum MsgpackWriter {
 
     @inline(__always)
     static func writeInt(_ i: Int64, _ buffer: inout ByteBuffer) {
-        if i >= 0 {
-            if i < 0x80 {
-                buffer.writeInteger(UInt8(i))
-            } else if i < 0x100 {
-                buffer.writeInteger(UInt8(0xCC)); buffer.writeInteger(UInt8(i))
-            } else if i < 0x1_0000 {
-                buffer.writeInteger(UInt8(0xCD)); buffer.writeInteger(UInt16(i), endianness: .big)
-            } else if i < 0x1_0000_0000 {
-                buffer.writeInteger(UInt8(0xCE)); buffer.writeInteger(UInt32(i), endianness: .big)
+        buffer.writeRaw(maximum: 9) { p in
+            if i >= 0 {
+                if i < 0x80 {
+                    p.put(UInt8(i), at: 0); return 1
+                } else if i < 0x100 {
+                    p.put(UInt8(0xCC), at: 0); p.put(UInt8(i), at: 1); return 2
+                } else if i < 0x1_0000 {
+                    p.put(UInt8(0xCD), at: 0); p.put(UInt16(i).bigEndian, at: 1); return 3
+                } else if i < 0x1_0000_0000 {
+                    p.put(UInt8(0xCE), at: 0); p.put(UInt32(i).bigEndian, at: 1); return 5
+                } else {
+                    p.put(UInt8(0xCF), at: 0); p.put(UInt64(i).bigEndian, at: 1); return 9
+                }
             } else {
-                buffer.writeInteger(UInt8(0xCF)); buffer.writeInteger(UInt64(i), endianness: .big)
-            }
-        } else {
-            if i >= -32 {
-                buffer.writeInteger(Int8(i))
-            } else if i >= -0x80 {
-                buffer.writeInteger(UInt8(0xD0)); buffer.writeInteger(Int8(i))
-            } else if i >= -0x8000 {
-                buffer.writeInteger(UInt8(0xD1)); buffer.writeInteger(Int16(i), endianness: .big)
-            } else if i >= -0x8000_0000 {
-                buffer.writeInteger(UInt8(0xD2)); buffer.writeInteger(Int32(i), endianness: .big)
-            } else {
-                buffer.writeInteger(UInt8(0xD3)); buffer.writeInteger(i, endianness: .big)
+                if i >= -32 {
+                    p.put(Int8(i), at: 0); return 1
+                } else if i >= -0x80 {
+                    p.put(UInt8(0xD0), at: 0); p.put(Int8(i), at: 1); return 2
+                } else if i >= -0x8000 {
+                    p.put(UInt8(0xD1), at: 0); p.put(Int16(i).bigEndian, at: 1); return 3
+                } else if i >= -0x8000_0000 {
+                    p.put(UInt8(0xD2), at: 0); p.put(Int32(i).bigEndian, at: 1); return 5
+                } else {
+                    p.put(UInt8(0xD3), at: 0); p.put(i.bigEndian, at: 1); return 9
+                }
             }
         }
     }

@@ -48,8 +48,9 @@ struct PickleEmitter {
         case .int(let i): writeInt(i, &buffer)
         case .double(let d):
             open(&buffer)
-            buffer.writeInteger(PickleOpcode.binFloat)
-            buffer.writeInteger(d.bitPattern, endianness: .big)
+            buffer.writeRaw(maximum: 9) { p in
+                p.put(PickleOpcode.binFloat, at: 0); p.put(d.bitPattern.bigEndian, at: 1); return 9
+            }
         case .string(let s): writeString(s, &buffer)
         case .bytes(let b): writeBytes(b, &buffer)
         case .tuple(let items):
@@ -142,26 +143,25 @@ struct PickleEmitter {
 
     private mutating func writeInt(_ i: Int64, _ buffer: inout ByteBuffer) {
         open(&buffer)
-        if i >= 0 && i < 0x100 {
-            buffer.writeInteger(PickleOpcode.binInt1)
-            buffer.writeInteger(UInt8(i))
-        } else if i >= 0 && i < 0x1_0000 {
-            buffer.writeInteger(PickleOpcode.binInt2)
-            buffer.writeInteger(UInt16(i), endianness: .little)
-        } else if i >= Int64(Int32.min) && i <= Int64(Int32.max) {
-            buffer.writeInteger(PickleOpcode.binInt)
-            buffer.writeInteger(Int32(i), endianness: .little)
-        } else {
+        buffer.writeRaw(maximum: 10) { p in
+            if i >= 0 && i < 0x100 {
+                p.put(PickleOpcode.binInt1, at: 0); p.put(UInt8(i), at: 1); return 2
+            } else if i >= 0 && i < 0x1_0000 {
+                p.put(PickleOpcode.binInt2, at: 0); p.put(UInt16(i).littleEndian, at: 1); return 3
+            } else if i >= Int64(Int32.min) && i <= Int64(Int32.max) {
+                p.put(PickleOpcode.binInt, at: 0); p.put(Int32(i).littleEndian, at: 1); return 5
+            }
             // LONG1 with the fewest two's complement bytes (5 to 8 here).
             let width = i < 0 ? 64 - (~i).leadingZeroBitCount + 1 : 64 - i.leadingZeroBitCount + 1
             let count = (width + 7) / 8
-            buffer.writeInteger(PickleOpcode.long1)
-            buffer.writeInteger(UInt8(count))
+            p.put(PickleOpcode.long1, at: 0)
+            p.put(UInt8(count), at: 1)
             var v = i
-            for _ in 0..<count {
-                buffer.writeInteger(UInt8(truncatingIfNeeded: v))
+            for k in 0..<count {
+                p.put(UInt8(truncatingIfNeeded: v), at: 2 + k)
                 v >>= 8
             }
+            return 2 + count
         }
     }
 
