@@ -92,6 +92,9 @@ let package = Package(
         .executableTarget(name: "service_provider", dependencies: ["Rosy"], path: "examples/service_provider"),
         .executableTarget(name: "service_caller", dependencies: ["Rosy"], path: "examples/service_caller"),
 
+        // Codec throughput (not a test): swift run -c release wire-codec-bench
+        .executableTarget(name: "wire-codec-bench", dependencies: ["RosyWire", .product(name: "NIOCore", package: "swift-nio")], path: "bench/wire-codecs"),
+
         .testTarget(
             name: "RosyWireTests",
             dependencies: ["RosyTestSupport", "RosyWire", .product(name: "NIOCore", package: "swift-nio")]
