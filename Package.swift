@@ -94,7 +94,11 @@ let package = Package(
 
         .testTarget(
             name: "RosyWireTests",
-            dependencies: ["RosyTestSupport", "RosyWire", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: [
+                "RosyTestSupport", "RosyWire", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "RosyDiscoveryTests",
