@@ -290,7 +290,7 @@ final class PeerLink: Sendable {
         // The empty write completes after every earlier write reached the socket.
         let loop = connection.channel.eventLoop
         let promise = loop.makePromise(of: Void.self)
-        let done = NIOLoopBoundBox(false, eventLoop: loop)
+        let done = NIOLoopBoundBox.makeBoxSendingValue(false, eventLoop: loop)
         let finish: @Sendable () -> Void = {
             if !done.value {
                 done.value = true
