@@ -37,13 +37,15 @@ public final class LeastRecentPicker: NodePicker, TopicLoadBalancer, ServiceLoad
     public func pick(_ nodes: [MeshNodeSpec]) -> MeshNodeSpec {
         state.withLockedValue { state in
             state.clock += 1
-            // Never-chosen nodes rank 0; shuffling first makes ties random.
-            var best = nodes.count == 1 ? nodes[0] : nodes.shuffled()[0]
+            // Never-chosen nodes rank 0 (first); shuffling first breaks ties at random.
+            let candidates = nodes.count > 1 ? nodes.shuffled() : nodes
+            var best = candidates[0]
             var bestTime = state.lastChosen[best.id] ?? 0
-            if nodes.count > 1 {
-                for node in nodes.shuffled() {
-                    let time = state.lastChosen[node.id] ?? 0
-                    if time < bestTime { best = node; bestTime = time }
+            for node in candidates.dropFirst() {
+                let time = state.lastChosen[node.id] ?? 0
+                if time < bestTime {
+                    best = node
+                    bestTime = time
                 }
             }
             state.lastChosen[best.id] = state.clock
