@@ -91,6 +91,9 @@ let package = Package(
         .executableTarget(name: "topic_listener", dependencies: ["Rosy"], path: "examples/topic_listener"),
         .executableTarget(name: "service_provider", dependencies: ["Rosy"], path: "examples/service_provider"),
         .executableTarget(name: "service_caller", dependencies: ["Rosy"], path: "examples/service_caller"),
+        .executableTarget(
+            name: "rosy-bench-throughput", dependencies: ["Rosy", "RosyDiscovery", "RosyWire"],
+            path: "bench/throughput"),
 
         .testTarget(
             name: "RosyWireTests",

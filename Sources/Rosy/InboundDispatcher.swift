@@ -56,8 +56,8 @@ final class InboundDispatcher: Sendable {
         }
         let message: TopicMessage
         do {
-            let (args, kwargs) = try frame.arguments.decoded(with: codec)
-            message = TopicMessage(topic: frame.topic, args: args, kwargs: Dictionary(keywordArguments: kwargs))
+            let (args, kwargs) = try decode(frame.arguments)
+            message = TopicMessage(topic: frame.topic, args: args, kwargs: kwargs)
         } catch {
             logger.error("Dropped a message on topic=\(frame.topic) that could not be decoded: \(error)")
             return
@@ -79,8 +79,8 @@ final class InboundDispatcher: Sendable {
             return buffer
         }
         do {
-            let (args, kwargs) = try frame.arguments.decoded(with: codec)
-            let request = ServiceRequest(service: frame.service, args: args, kwargs: Dictionary(keywordArguments: kwargs))
+            let (args, kwargs) = try decode(frame.arguments)
+            let request = ServiceRequest(service: frame.service, args: args, kwargs: kwargs)
             let result = try await handler(request)
             try FrameEncoder.writeServiceResult(id: frame.id, result: result, codec: codec, into: &buffer)
         } catch {
@@ -89,6 +89,24 @@ final class InboundDispatcher: Sendable {
             FrameEncoder.writeServiceError(id: frame.id, message: Self.errorText(error), into: &buffer)
         }
         return buffer
+    }
+
+    private func decode(_ arguments: RawArguments) throws -> ([Value], [String: Value]) {
+        var args: [Value] = []
+        args.reserveCapacity(arguments.args.count)
+        for item in arguments.args {
+            var item = item
+            args.append(try codec.decode(&item))
+        }
+        var kwargs: [String: Value] = [:]
+        if !arguments.kwargs.isEmpty {
+            kwargs.reserveCapacity(arguments.kwargs.count)
+            for kwarg in arguments.kwargs {
+                var item = kwarg.data
+                kwargs[kwarg.name] = try codec.decode(&item)
+            }
+        }
+        return (args, kwargs)
     }
 
     /// The text sent to the caller: the error's description, as Python sends `repr(exception)`.

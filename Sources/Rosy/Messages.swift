@@ -33,9 +33,3 @@ public struct ServiceRequest: Sendable, Hashable {
     }
 }
 
-extension Dictionary where Key == String, Value == RosyWire.Value {
-    init(keywordArguments pairs: [(name: String, value: RosyWire.Value)]) {
-        self.init(minimumCapacity: pairs.count)
-        for (name, value) in pairs { self[name] = value }
-    }
-}

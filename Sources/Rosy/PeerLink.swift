@@ -28,6 +28,8 @@ final class PeerLink: Sendable {
         case idle
         case connecting
         case connected(ClientConnection)
+
+        var isIdle: Bool { if case .idle = self { return true } else { return false } }
     }
 
     private struct State {
@@ -42,6 +44,10 @@ final class PeerLink: Sendable {
         var dropped = 0
         var lastDropWarning: NIODeadline = .uptimeNanoseconds(0)
     }
+
+    /// Frames up to this size are coalesced into shared buffers when written.
+    static let coalesceLimit = 4096
+    static let coalesceCapacity = 64 * 1024
 
     let nodeID: NodeID
     private let state: Mutex<State>
@@ -67,15 +73,15 @@ final class PeerLink: Sendable {
         case waitForSpace(until: NIODeadline)
     }
 
-    /// Queues one encoded topic message. Waits only while the outbox is full and a live
-    /// connection is draining it; after the time-to-live the oldest message is dropped.
+    /// Queues one encoded topic message. Waits only while the outbox is full and a connection
+    /// is being opened or drained; after the time-to-live the oldest message is dropped.
     func send(_ frame: ByteBuffer) async {
         let deadline = NIODeadline.now() + settings.timeToLive
         while true {
             let action = state.withLock { state -> SendAction in
                 if state.closed { return .done }
                 if state.outbox.count >= settings.capacity {
-                    if case .connected = state.connection, NIODeadline.now() < deadline {
+                    if !state.connection.isIdle, NIODeadline.now() < deadline {
                         return .waitForSpace(until: deadline)
                     }
                     state.outbox.removeFirst()
@@ -128,13 +134,28 @@ final class PeerLink: Sendable {
         if !items.isEmpty {
             let now = NIODeadline.now()
             var expired = 0
+            // Small frames are copied into one buffer: one pipeline write per batch
+            // instead of one per message. Large frames go as they are (no copy).
+            var small: ByteBuffer?
             for item in items {
                 if item.deadline < now {
                     expired += 1
+                } else if item.frame.readableBytes <= Self.coalesceLimit {
+                    if small == nil { small = channel.allocator.buffer(capacity: Self.coalesceCapacity) }
+                    small!.writeImmutableBuffer(item.frame)
+                    if small!.readableBytes >= Self.coalesceCapacity {
+                        channel.write(small!, promise: nil)
+                        small = nil
+                    }
                 } else {
+                    if let pending = small {
+                        channel.write(pending, promise: nil)
+                        small = nil
+                    }
                     channel.write(item.frame, promise: nil)
                 }
             }
+            if let pending = small { channel.write(pending, promise: nil) }
             channel.flush()
             if expired > 0 {
                 settings.logger.warning("\(expired) topic message(s) to node=\(nodeID) expired waiting to be sent; dropped")
@@ -147,7 +168,7 @@ final class PeerLink: Sendable {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let id = state.withLock { state -> UInt64? in
                 guard !state.closed, state.outbox.count >= settings.capacity,
-                      case .connected = state.connection else { return nil }
+                      !state.connection.isIdle else { return nil }
                 state.nextWaiterID += 1
                 state.spaceWaiters[state.nextWaiterID] = continuation
                 return state.nextWaiterID

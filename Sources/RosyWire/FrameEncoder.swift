@@ -13,6 +13,7 @@ import NIOCore
 /// checked before the first byte is written, so a failed call leaves `buffer` unchanged.
 public enum FrameEncoder {
     /// Appends a topic message frame (`t`, topic, args, kwargs).
+    @inlinable
     public static func writeTopicMessage<Kwargs: Collection>(
         topic: String, args: [Value], kwargs: Kwargs, codec: some MessageCodec, into buffer: inout ByteBuffer
     ) throws where Kwargs.Element == (key: String, value: Value) {
@@ -30,6 +31,7 @@ public enum FrameEncoder {
 
     /// Appends a service request frame (`s`, id, service, args, kwargs).
     /// The id is at offset 1 of the frame: ``setRequestID(_:inFrameAt:of:)`` changes it later.
+    @inlinable
     public static func writeServiceRequest<Kwargs: Collection>(
         id: UInt16, service: String, args: [Value], kwargs: Kwargs, codec: some MessageCodec,
         into buffer: inout ByteBuffer
@@ -94,6 +96,7 @@ public enum FrameEncoder {
     }
 
     /// Checks a frame's name and argument counts against the wire's limits.
+    @inlinable
     public static func validate<Kwargs: Collection>(name: String, args: [Value], kwargs: Kwargs) throws
     where Kwargs.Element == (key: String, value: Value) {
         try validateName(name)
@@ -108,14 +111,16 @@ public enum FrameEncoder {
         guard count <= 255 else { throw FrameError.nameTooLong(name, bytes: count) }
     }
 
-    private static func writeShortString(_ string: String, into buffer: inout ByteBuffer) {
+    @usableFromInline
+    static func writeShortString(_ string: String, into buffer: inout ByteBuffer) {
         let lengthIndex = buffer.writerIndex
         buffer.writeInteger(UInt8(0))
         let written = buffer.writeString(string)
         buffer.setInteger(UInt8(truncatingIfNeeded: written), at: lengthIndex)
     }
 
-    private static func writeArguments<Kwargs: Collection>(
+    @inlinable
+    static func writeArguments<Kwargs: Collection>(
         args: [Value], kwargs: Kwargs, codec: some MessageCodec, into buffer: inout ByteBuffer
     ) throws where Kwargs.Element == (key: String, value: Value) {
         buffer.writeInteger(UInt8(truncatingIfNeeded: args.count))

@@ -2,7 +2,10 @@
 import Foundation
 import Rosy
 
-setvbuf(stdout, nil, _IOLBF, 0)
+/// Prints a line straight to stdout (no buffering, so a reader sees it at once).
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
 let arguments = NodeArguments(defaultName: "service_provider")
 try await Node.withNode(name: arguments.name, domainID: arguments.domainID) { node in
     try await node.addService("multiply") { request in
@@ -21,6 +24,6 @@ try await Node.withNode(name: arguments.name, domainID: arguments.domainID) { no
             return .double(x * y)
         }
     }
-    print("Started service...")
+    say("Started service...")
     await node.forever()
 }
