@@ -35,6 +35,7 @@ final class NodeServers: Sendable {
             let directory = Host.socketDirectory
             try FileManager.default.createDirectory(
                 at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            StaleSockets.sweep(directory)
             let path = directory.appendingPathComponent("\(uuid.uuidString.lowercased()).sock").path
             let channel = try await bootstrap(tcp: false)
                 .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()

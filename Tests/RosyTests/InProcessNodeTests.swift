@@ -168,6 +168,38 @@ final class InProcessNodeTests: XCTestCase {
         }
     }
 
+    func testTheUnixSocketIsRemovedOnStopAndStaleSocketsNeverBlock() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let directory = environment["XDG_RUNTIME_DIR"].map { URL(fileURLWithPath: $0).appendingPathComponent("rosy") }
+            ?? URL(fileURLWithPath: "/tmp/rosy-\(getuid())")
+        let sockets = directory.appendingPathComponent("sockets")
+        try FileManager.default.createDirectory(at: sockets, withIntermediateDirectories: true)
+        // A socket file whose owner died: bound, never unlinked.
+        let stale = sockets.appendingPathComponent("\(UUID().uuidString.lowercased()).sock").path
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: Array(stale.utf8))
+            raw[stale.utf8.count] = 0
+        }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        XCTAssertEqual(bound, 0)
+        close(fd)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: stale))
+
+        let node = try await Node.start(name: "solo", options: .inProcess(InProcessMesh()))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: stale), "a stale socket is swept away")
+        var own: String?
+        for case .unix(let path, _) in node.meshNodes.flatMap(\.connectionSpecs) { own = path }
+        let path = try XCTUnwrap(own)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: path))
+        await node.stop()
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path), "the socket is removed on stop")
+    }
+
     private func assertCallError(
         _ code: ServiceCallError.Code, message: String? = nil,
         file: StaticString = #filePath, line: UInt = #line, _ body: () async throws -> Value
