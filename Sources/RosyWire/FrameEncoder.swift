@@ -111,12 +111,11 @@ public enum FrameEncoder {
         guard count <= 255 else { throw FrameError.nameTooLong(name, bytes: count) }
     }
 
+    /// A short string: u8 length, then the UTF-8 bytes (the caller checked the length).
     @usableFromInline
     static func writeShortString(_ string: String, into buffer: inout ByteBuffer) {
-        let lengthIndex = buffer.writerIndex
-        buffer.writeInteger(UInt8(0))
-        let written = buffer.writeString(string)
-        buffer.setInteger(UInt8(truncatingIfNeeded: written), at: lengthIndex)
+        buffer.writeInteger(UInt8(truncatingIfNeeded: string.utf8.count))
+        buffer.writeString(string)
     }
 
     @inlinable
