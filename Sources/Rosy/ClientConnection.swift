@@ -136,7 +136,11 @@ final class ClientConnectionHandler: ChannelInboundHandler, RemovableChannelHand
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if self.error == nil {
             self.error = error
-            logger.error("Closing connection to \(link.nodeID): \(error)")
+            if error is FrameError {
+                logger.error("Closing connection to \(link.nodeID): \(error)")
+            } else {
+                logger.debug("Closing connection to \(link.nodeID): \(error)")
+            }
         }
         context.close(promise: nil)
     }

@@ -162,7 +162,11 @@ final class InboundConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         let peer = context.remoteAddress.map { "\($0)" } ?? "a local peer"
-        logger.error("Closing connection from \(peer): \(error)")
+        if error is FrameError {
+            logger.error("Closing connection from \(peer): \(error)")
+        } else {
+            logger.debug("Closing connection from \(peer): \(error)")
+        }
         flushBatch()
         context.close(promise: nil)
     }

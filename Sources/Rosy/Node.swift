@@ -43,6 +43,8 @@ public final class Node: Sendable {
         var stopped = false
         var eventsTask: Task<Void, Never>?
         var stopWaiters: [CheckedContinuation<Void, Never>] = []
+        var stopFinished = false
+        var stopFinishedWaiters: [CheckedContinuation<Void, Never>] = []
         // Publishing the spec to discovery, serialized and coalesced.
         var requestedVersion: UInt64 = 0
         var publishedVersion: UInt64 = 0
@@ -128,13 +130,38 @@ public final class Node: Sendable {
     /// Leaves the mesh: withdraws from discovery, sends what is still queued (for up to
     /// two seconds), closes every connection and removes the Unix socket.
     public func stop() async {
+        let first = lifecycle.withLock { state -> Bool in
+            defer { state.stopped = true }
+            return !state.stopped
+        }
+        if first {
+            await shutDown()
+            let waiters = lifecycle.withLock { state in
+                state.stopFinished = true
+                defer { state.stopFinishedWaiters = [] }
+                return state.stopFinishedWaiters
+            }
+            for waiter in waiters { waiter.resume() }
+        } else {
+            // Another call is stopping the node: return when it is done.
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let done = lifecycle.withLock { state -> Bool in
+                    if state.stopFinished { return true }
+                    state.stopFinishedWaiters.append(continuation)
+                    return false
+                }
+                if done { continuation.resume() }
+            }
+        }
+    }
+
+    private func shutDown() async {
         let (wasStarted, task, waiters) = lifecycle.withLock { state -> (Bool, Task<Void, Never>?, [CheckedContinuation<Void, Never>]) in
-            if state.stopped { return (false, nil, []) }
-            state.stopped = true
             defer { state.stopWaiters = [] }
             return (state.started, state.eventsTask, state.stopWaiters)
         }
-        guard wasStarted || task != nil || !waiters.isEmpty else {
+        for waiter in waiters { waiter.resume() }
+        guard wasStarted else {
             await servers.stop()
             return
         }
@@ -150,7 +177,6 @@ public final class Node: Sendable {
         }
         for link in peers { link.close() }
         await servers.stop()
-        for waiter in waiters { waiter.resume() }
         logger.debug("Stopped node \(id)")
     }
 
@@ -165,6 +191,7 @@ public final class Node: Sendable {
         let signals = SignalWaiter(signals: [SIGINT, SIGTERM]) { [weak self] in
             Task { await self?.stop() }
         }
+        defer { signals.cancel() }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let stopped = lifecycle.withLock { state -> Bool in
                 if state.stopped { return true }
@@ -173,7 +200,8 @@ public final class Node: Sendable {
             }
             if stopped { continuation.resume() }
         }
-        signals.cancel()
+        // Returns once the stop is complete, whoever started it.
+        await stop()
     }
 
     /// Every node this node knows in its domain, itself included.
