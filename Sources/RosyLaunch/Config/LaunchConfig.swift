@@ -143,7 +143,10 @@ public struct NodeConfig: Sendable {
     public var stopTimeout: Double = 10
     /// `pass_name`: append `--name NAME` to the command (as rosy does).
     public var passName: Bool = true
-    /// `after`: nodes that must be running before this one starts.
+    /// `ready_after`: seconds this node must have run before it counts as started for the
+    /// nodes that name it in `after`.
+    public var readyAfter: Double = 0
+    /// `after`: nodes that must be running (for their `ready_after`) before this one starts.
     public var after: [String] = []
     /// `wait_for`: what the mesh must show before this node starts.
     public var waitFor: [MeshCondition] = []

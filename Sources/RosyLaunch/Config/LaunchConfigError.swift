@@ -29,7 +29,7 @@ enum Suggestion {
     static func nearest(to word: String, in candidates: [String]) -> String? {
         var best: (String, Int)?
         for candidate in candidates {
-            let distance = editDistance(word.lowercased(), candidate)
+            let distance = editDistance(word.lowercased(), candidate.lowercased())
             if distance < (best?.1 ?? Int.max) { best = (candidate, distance) }
         }
         guard let best, best.1 <= max(2, word.count / 3) else { return nil }

@@ -15,7 +15,7 @@ public struct LaunchConfigLoader: Sendable {
                                "log_timestamps", "include"]
     static let nodeKeys = ["command", "shell", "args", "number", "pre_delay", "post_delay", "disabled",
                            "on_host", "restart", "backoff", "max_restarts", "required", "env", "cwd",
-                           "stop_signal", "stop_timeout", "pass_name", "after", "wait_for", "wait_timeout"]
+                           "stop_signal", "stop_timeout", "pass_name", "ready_after", "after", "wait_for", "wait_timeout"]
     static let backoffKeys = ["initial", "factor", "max", "reset_after"]
     static let waitForKeys = ["node", "topic", "service"]
 

@@ -174,6 +174,7 @@ struct NodeReader {
             case "stop_signal": config.stopSignal = try signal(v, key: key)
             case "stop_timeout": config.stopTimeout = try seconds(v, key: key)
             case "pass_name": config.passName = try bool(v, key: key)
+            case "ready_after": config.readyAfter = try seconds(v, key: key)
             case "after": config.after = try stringList(v, key: key)
             case "wait_for": config.waitFor = try waitFor(v)
             case "wait_timeout": config.waitTimeout = try seconds(v, key: key)

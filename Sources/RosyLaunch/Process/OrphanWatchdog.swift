@@ -24,7 +24,7 @@ final class OrphanWatchdog {
                 groups=$kept ;;
           esac
         done
-        for g in $groups; do kill -KILL -- "-$g" 2>/dev/null; done
+        for g in $groups; do kill -9 "-$g" 2>/dev/null; done
         exit 0
         """
 

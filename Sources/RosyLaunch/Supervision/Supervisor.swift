@@ -95,10 +95,11 @@ public final class Supervisor {
         if plan.entries.isEmpty { logs.note("no node to start") }
         logs.flush()
 
+        advance()
         while phase != .done {
+            logs.flush()
             pollOnce()
             advance()
-            logs.flush()
         }
         finish()
         logs.flush()
@@ -165,7 +166,7 @@ public final class Supervisor {
         switch startStep {
         case .preDelay(let until), .postDelay(let until): next = min(next, until)
         case .waiting: next = min(next, now + 0.05)
-        case nil: break
+        case nil: if phase == .starting { next = now }
         }
         if systemd?.watchdogInterval != nil { next = min(next, nextWatchdogPing) }
         return Int32(max(0, min(1000, ((next - now) * 1000).rounded(.up))))
@@ -363,10 +364,14 @@ public final class Supervisor {
 
     /// What a node still waits for before it may start, or nil.
     private func startBlocker(_ node: NodeConfig) -> String? {
+        let now = Posix.now()
         for name in node.after {
             guard let other = groups.first(where: { $0.node.name == name }) else { continue }
-            let started = other.copies.allSatisfy {
-                $0.state == .running || ($0.state == .exited && $0.machine.lastExit?.isSuccess == true)
+            let started = other.copies.allSatisfy { copy in
+                if copy.state == .running, let startedAt = copy.startedAt {
+                    return now - startedAt >= other.node.readyAfter
+                }
+                return copy.state == .exited && copy.machine.lastExit?.isSuccess == true
             }
             if !started { return "node \(name)" }
         }
