@@ -14,7 +14,7 @@ final class LogRoutingTests: XCTestCase {
                 pass_name: false
             """
         }.joined(separator: "\n")
-        let launch = try LaunchHarness(yaml: "log_max_size: 8M\nnodes:\n" + nodes)
+        let launch = try LaunchHarness(yaml: "log_max_size: 8M\nlog_keep: 20\nnodes:\n" + nodes)
         XCTAssertEqual(launch.waitForExit(timeout: 300), 0, String(launch.output.suffix(2000)))
         let merged = launch.mergedLog()
         var seen = [String: Set<Int>]()

@@ -71,10 +71,10 @@ public enum RestartPolicy: String, Sendable, CaseIterable {
     case never
 }
 
-/// How long to wait before a restart: `initial * factor^(n-1)`, at most `maximum`,
+/// How long to wait before a restart: `initial * factor^(n-1)` (defaults 0.05 s, 2, 30 s), at most `maximum`,
 /// where n counts quick consecutive exits; a run of `resetAfter` seconds resets n.
 public struct Backoff: Sendable, Equatable {
-    public var initial: Double = 0.1
+    public var initial: Double = 0.05
     public var factor: Double = 2
     public var maximum: Double = 30
     public var resetAfter: Double = 10
