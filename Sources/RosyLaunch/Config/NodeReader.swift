@@ -170,14 +170,14 @@ struct NodeReader {
             case "max_restarts": config.maxRestarts = try int(v, key: key, minimum: 0)
             case "required": config.required = try bool(v, key: key)
             case "env": config.environment = try environment(v)
-            case "cwd": config.workingDirectory = try string(v, key: key)
+            case "cwd": config.workingDirectory = isNull(v) ? nil : try string(v, key: key)
             case "stop_signal": config.stopSignal = try signal(v, key: key)
             case "stop_timeout": config.stopTimeout = try seconds(v, key: key)
             case "pass_name": config.passName = try bool(v, key: key)
             case "ready_after": config.readyAfter = try seconds(v, key: key)
             case "after": config.after = try stringList(v, key: key)
             case "wait_for": config.waitFor = try waitFor(v)
-            case "wait_timeout": config.waitTimeout = try seconds(v, key: key)
+            case "wait_timeout": config.waitTimeout = isNull(v) ? nil : try seconds(v, key: key)
             default: break
             }
         }
@@ -203,6 +203,7 @@ struct NodeReader {
     }
 
     func waitFor(_ node: Node) throws -> [MeshCondition] {
+        if isNull(node) { return [] }
         let items: [Node]
         if case .sequence(let sequence) = node { items = Array(sequence) } else { items = [node] }
         return try items.map { item in
