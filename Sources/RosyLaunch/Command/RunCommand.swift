@@ -151,10 +151,14 @@ enum RunDirectory {
             folder = URL(fileURLWithPath: file).deletingLastPathComponent().appendingPathComponent(folder).path
         }
         let name = ControlClient.launchName(file)
-        let formatter = DateFormatter()
-        formatter.dateFormat = "yyyyMMdd-HHmmss"
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        let run = "\(name)-\(formatter.string(from: Date()))-\(getpid())"
+        // strftime rather than DateFormatter: ICU's data would cost the supervisor megabytes.
+        var now = time(nil)
+        var parts = tm()
+        localtime_r(&now, &parts)
+        var buffer = [CChar](repeating: 0, count: 32)
+        let length = strftime(&buffer, buffer.count, "%Y%m%d-%H%M%S", &parts)
+        let stamp = String(decoding: buffer.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let run = "\(name)-\(stamp)-\(getpid())"
         let path = folder + "/" + run
         try LogWriter.makeDirectories(path)
         let latest = folder + "/" + name + "-latest"
