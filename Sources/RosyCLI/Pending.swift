@@ -21,9 +21,14 @@ struct Speedtest { var options: SpeedtestOptions
     func send() async throws { throw CLIError("not built yet") }
     func receive() async throws { throw CLIError("not built yet") } }
 enum LaunchForwarding { static func run(_ arguments: [String]) async throws { throw CLIError("rosy-launch is not built yet") } }
-struct RecordingInfo { var path: String; init(path: String) throws { self.path = path }; var text: String { "" } }
-enum RecordingFiles {
-    static func defaultName(format: RecordingFormat, at date: Date) -> String { "" }
-    static func newest(in directory: String) throws -> String { "" }
+enum RosyBagFormat {
+    static func looksLikeBag(_ bytes: [UInt8]) -> Bool { false }
+    static func messages(from bytes: [UInt8]) throws -> ([RecordedMessage], Bool) { throw CLIError("not built yet") }
+}
+final class RosyBagWriter: RecordingWriter {
+    init(path: String) throws { throw CLIError("not built yet") }
+    func append(_ message: RecordedMessage) throws {}
+    func flush() throws {}
+    func finish() throws {}
 }
 import Foundation

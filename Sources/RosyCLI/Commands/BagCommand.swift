@@ -58,7 +58,7 @@ extension BagCommand {
         func run() async throws {
             common.startLogging()
             let format = format ?? (output.map { $0.hasSuffix(".bag") ? .rosy : .mcap } ?? .mcap)
-            let path = output ?? RecordingFiles.defaultName(format: format, at: Date())
+            let path = output ?? RecordingFiles.defaultName(format: format)
             try await BagRecorder(common: common, name: name, topics: topics, path: path,
                                   format: format, printDots: !noDots).run()
         }
