@@ -146,9 +146,8 @@ final class MCAPTests: XCTestCase {
         try writer.finish()
         var bytes = try XCTUnwrap(FileManager.default.contents(atPath: path))
         // Flip a byte inside the first message's JSON, in the chunk.
-        // (The schema, before the chunk and again in the summary, names "args" too: skip it.)
-        let schemaAt = try XCTUnwrap(bytes.range(of: Data("\"args\"".utf8)))
-        let index = try XCTUnwrap(bytes.range(of: Data("\"args\"".utf8), in: schemaAt.upperBound..<bytes.endIndex)).lowerBound + 2
+        // A message's data starts with {"args":[ (the schema has no such text).
+        let index = try XCTUnwrap(bytes.range(of: Data("{\"args\":[".utf8))).lowerBound + 3
         bytes[index] ^= 0x20
         XCTAssertThrowsError(try Recording(bytes: [UInt8](bytes), path: path)) { error in
             XCTAssertTrue("\(error)".contains("CRC"), "\(error)")
