@@ -15,20 +15,10 @@ struct ServiceCall { var common: CommonOptions; var name: String; var service: S
     func run() async throws { throw CLIError("not built yet") } }
 struct BagRecorder { var common: CommonOptions; var name: String; var topics: [String]; var path: String; var format: RecordingFormat; var printDots: Bool
     func run() async throws { throw CLIError("not built yet") } }
-struct BagPlayer { var common: CommonOptions; var name: String; var path: String; var rate: Double; var immediate: Bool; var topics: Set<String>?; var loop: Bool; var log: Bool; var logArgs: Bool
+struct BagPlayer { var common: CommonOptions; var name: String; var path: String; var rate: Double; var immediate: Bool; var topics: Set<String>?; var loop: Bool; var log: Bool; var logArgs: Bool; var waitForListeners: Double
     func run() async throws { throw CLIError("not built yet") } }
 struct Speedtest { var options: SpeedtestOptions
     func send() async throws { throw CLIError("not built yet") }
     func receive() async throws { throw CLIError("not built yet") } }
 enum LaunchForwarding { static func run(_ arguments: [String]) async throws { throw CLIError("rosy-launch is not built yet") } }
-enum RosyBagFormat {
-    static func looksLikeBag(_ bytes: [UInt8]) -> Bool { false }
-    static func messages(from bytes: [UInt8]) throws -> ([RecordedMessage], Bool) { throw CLIError("not built yet") }
-}
-final class RosyBagWriter: RecordingWriter {
-    init(path: String) throws { throw CLIError("not built yet") }
-    func append(_ message: RecordedMessage) throws {}
-    func flush() throws {}
-    func finish() throws {}
-}
 import Foundation

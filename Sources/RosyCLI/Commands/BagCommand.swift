@@ -91,6 +91,9 @@ extension BagCommand {
         @Flag(help: "Start again from the beginning after the last message, until Ctrl+C.")
         var loop = false
 
+        @Option(help: "Seconds to wait, at most, for each topic to have a listener before playing.")
+        var waitForListeners: Double = 2
+
         @Flag(help: "Do not print the messages sent.")
         var noLog = false
 
@@ -106,7 +109,7 @@ extension BagCommand {
             let path = try input ?? RecordingFiles.newest(in: FileManager.default.currentDirectoryPath)
             try await BagPlayer(common: common, name: name, path: path, rate: rate, immediate: immediate,
                                 topics: topics.isEmpty ? nil : Set(topics), loop: loop,
-                                log: !noLog, logArgs: !noLogArgs).run()
+                                log: !noLog, logArgs: !noLogArgs, waitForListeners: waitForListeners).run()
         }
     }
 
