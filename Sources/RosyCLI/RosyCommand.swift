@@ -39,6 +39,8 @@ public struct RosyCommand: AsyncParsableCommand {
     /// An error ends the process with one line on stderr (`Error: ...`) and a non-zero
     /// status; `--help` and `--version` print to stdout and exit 0.
     public static func runAndExit(_ arguments: [String]? = nil) async -> Never {
+        // Line by line even into a pipe, so `rosy topic echo | grep` and tests see each message at once.
+        setvbuf(stdout, nil, _IOLBF, 0)
         var arguments = arguments ?? Array(CommandLine.arguments.dropFirst())
         if arguments.isEmpty {
             print(helpMessage())
