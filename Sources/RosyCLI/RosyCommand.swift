@@ -1,5 +1,8 @@
 import ArgumentParser
 import Foundation
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
 
 /// The `rosy` command: inspect and drive a rosy mesh from the shell.
 ///
