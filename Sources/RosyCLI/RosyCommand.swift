@@ -1,8 +1,5 @@
 import ArgumentParser
 import Foundation
-#if canImport(Glibc)
-@preconcurrency import Glibc
-#endif
 
 /// The `rosy` command: inspect and drive a rosy mesh from the shell.
 ///
@@ -42,11 +39,9 @@ public struct RosyCommand: AsyncParsableCommand {
     /// An error ends the process with one line on stderr (`Error: ...`) and a non-zero
     /// status; `--help` and `--version` print to stdout and exit 0.
     public static func runAndExit(_ arguments: [String]? = nil) async -> Never {
-        // Line by line even into a pipe, so `rosy topic echo | grep` and tests see each message at once.
-        setvbuf(stdout, nil, _IOLBF, 0)
         var arguments = arguments ?? Array(CommandLine.arguments.dropFirst())
         if arguments.isEmpty {
-            print(helpMessage())
+            say(helpMessage())
             exitProcess(2)
         }
         moveGlobalOptionsToEnvironment(&arguments)
@@ -85,7 +80,7 @@ public struct RosyCommand: AsyncParsableCommand {
         if let exit = error as? ExitCode { exitProcess(exit.rawValue) }
         let code = exitCode(for: error)
         if code == .success {
-            print(fullMessage(for: error))
+            say(fullMessage(for: error))
             exitProcess(0)
         }
         let text: String
@@ -97,6 +92,12 @@ public struct RosyCommand: AsyncParsableCommand {
         printError(text)
         exitProcess(code.rawValue == 0 ? 1 : code.rawValue)
     }
+}
+
+/// Writes `text` and `terminator` to stdout at once, unbuffered (a write(2) per call), so
+/// `rosy topic echo | grep` sees each message when it arrives. The commands use this, not `print`.
+func say(_ text: String = "", terminator: String = "\n") {
+    FileHandle.standardOutput.write(Data((text + terminator).utf8))
 }
 
 /// Prints `Error: TEXT` on stderr.

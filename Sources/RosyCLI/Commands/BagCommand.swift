@@ -125,7 +125,7 @@ extension BagCommand {
 
         func run() async throws {
             let path = try input ?? RecordingFiles.newest(in: FileManager.default.currentDirectoryPath)
-            print(try RecordingInfo(path: path).text)
+            say(try RecordingInfo(path: path).text)
         }
     }
 }

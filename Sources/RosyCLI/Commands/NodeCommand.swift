@@ -26,7 +26,7 @@ extension NodeCommand {
         func run() async throws {
             common.startLogging()
             let nodes = try await MeshSnapshot.discover(common: common, seconds: discovery.discoveryTime)
-            print(NodeListing.text(for: nodes, verbose: verbose), terminator: "")
+            say(NodeListing.text(for: nodes, verbose: verbose), terminator: "")
         }
     }
 }

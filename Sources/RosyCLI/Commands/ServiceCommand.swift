@@ -23,7 +23,7 @@ extension ServiceCommand {
         func run() async throws {
             common.startLogging()
             let nodes = try await MeshSnapshot.discover(common: common, seconds: discovery.discoveryTime)
-            for service in Set(nodes.flatMap(\.services)).sorted() { print(service) }
+            for service in Set(nodes.flatMap(\.services)).sorted() { say(service) }
         }
     }
 

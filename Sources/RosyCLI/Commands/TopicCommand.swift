@@ -23,7 +23,7 @@ extension TopicCommand {
         func run() async throws {
             common.startLogging()
             let nodes = try await MeshSnapshot.discover(common: common, seconds: discovery.discoveryTime)
-            for topic in Set(nodes.flatMap(\.topics)).sorted() { print(topic) }
+            for topic in Set(nodes.flatMap(\.topics)).sorted() { say(topic) }
         }
     }
 
