@@ -119,3 +119,30 @@ final class PythonLiteralTests: XCTestCase {
         }
     }
 }
+
+/// The echo and send blocks, against rosy's own `print_args_and_kwargs`.
+final class RosyFormatTests: XCTestCase {
+    func testArgsAndKwargsAsRosyPrintsThem() throws {
+        let cases: [(args: [String], kwargs: [(String, String)])] = [
+            (["'hello world'", "42", "(1, b'\\x00')"], [("pi", "3.14"), ("d", "{'k': [1, None]}")]),
+            ([], []),
+            ([], [("only", "'kw'")]),
+            (["'multi\\nline'", "1e16", "-0.0", "{1: {2: ()}}"], []),
+        ]
+        for (args, kwargs) in cases {
+            let script = """
+            import ast, sys
+            from rosy.cli.utils import print_args_and_kwargs
+            args = [ast.literal_eval(a) for a in sys.argv[1].split("\\x1f") if a]
+            kwargs = {k: ast.literal_eval(v) for k, v in (p.split("=", 1) for p in sys.argv[2].split("\\x1f") if p)}
+            print_args_and_kwargs(args, kwargs)
+            """
+            let result = try TestSupport.runPython(script, [args.joined(separator: "\u{1f}"),
+                                                            kwargs.map { "\($0)=\($1)" }.joined(separator: "\u{1f}")])
+            XCTAssertEqual(result.status, 0, result.stderr)
+            let ours = argsAndKwargsText(args: try args.map { try PythonLiteralParser.parse($0) },
+                                         kwargs: try kwargs.map { ($0, try PythonLiteralParser.parse($1)) })
+            XCTAssertEqual(ours, result.stdout)
+        }
+    }
+}
