@@ -27,7 +27,7 @@ final class DamagedRecordingTests: XCTestCase {
         for format in RecordingFormat.allCases {
             let bytes = try sample(format, in: dir)
             var lastCount = 0
-            for length in 0..<bytes.count {
+            for length in 0...bytes.count {
                 if let recording = try? Recording(bytes: Array(bytes.prefix(length)), path: "cut") {
                     // Complete means every message is there (an MCAP file may lose its summary).
                     // (A .bag cut between two pickles is a complete shorter bag.)

@@ -28,7 +28,15 @@ struct LocalDateTime: Equatable, Sendable {
         LocalDateTime(nanosecondsSinceEpoch: nanosecondsNow())
     }
 
-    /// The instant, in nanoseconds since the Unix epoch (local time zone rules).
+    /// Whether every field is in its range (a year from 1 to 9999, as Python's datetime).
+    var isValid: Bool {
+        (1...9999).contains(year) && (1...12).contains(month) && (1...31).contains(day)
+            && (0..<24).contains(hour) && (0..<60).contains(minute) && (0..<60).contains(second)
+            && (0..<1_000_000).contains(microsecond)
+    }
+
+    /// The instant, in nanoseconds since the Unix epoch (local time zone rules); clamped to
+    /// what 64 bits hold (years 1678 to 2262).
     var nanosecondsSinceEpoch: Int64 {
         var parts = tm()
         parts.tm_year = Int32(year - 1900)
@@ -39,7 +47,9 @@ struct LocalDateTime: Equatable, Sendable {
         parts.tm_sec = Int32(second)
         parts.tm_isdst = -1
         let seconds = Int64(mktime(&parts))
-        return seconds * 1_000_000_000 + Int64(microsecond) * 1000
+        let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        if overflow { return seconds < 0 ? .min : .max }
+        return whole.addingReportingOverflow(Int64(microsecond) * 1000).overflow ? .max : whole + Int64(microsecond) * 1000
     }
 
     /// As Python's `str(datetime)`: `2024-05-01 12:30:05.123456` (no fraction when 0).

@@ -29,7 +29,7 @@ struct RecordingInfo {
         let messages = recording.messages
         let start = messages.first.map { LocalDateTime(nanosecondsSinceEpoch: $0.time) }
         let end = messages.last.map { LocalDateTime(nanosecondsSinceEpoch: $0.time) }
-        let duration = messages.first.flatMap { first in messages.last.map { pythonTimedelta(nanoseconds: $0.time - first.time) } }
+        let duration = messages.first.flatMap { first in messages.last.map { pythonTimedelta(nanoseconds: $0.time.subtractingReportingOverflow(first.time).partialValue) } }
         var lines = [
             "path:     \(path)",
             "format:   \(recording.format == .mcap ? "mcap" : "rosy (.bag)")",

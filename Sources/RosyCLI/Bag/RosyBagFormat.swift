@@ -69,6 +69,7 @@ enum RosyBagFormat {
             year: Int(packed[0]) << 8 | Int(packed[1]), month: Int(packed[2]), day: Int(packed[3]),
             hour: Int(packed[4] & 0x7F), minute: Int(packed[5]), second: Int(packed[6]),
             microsecond: Int(packed[7]) << 16 | Int(packed[8]) << 8 | Int(packed[9]))
+        guard time.isValid else { throw CLIError("the datetime is out of range") }
         guard case .value(.string(let topic)) = items[1] else { throw CLIError("the topic is not a str") }
         guard let args = items[2].plainValue?.arrayValue else { throw CLIError("args is not a tuple of plain data") }
         guard let kwargsDict = items[3].plainValue?.dictValue else { throw CLIError("kwargs is not a dict of plain data") }
