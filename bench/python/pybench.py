@@ -174,7 +174,7 @@ async def driver(args: argparse.Namespace) -> None:
     await node.wait_for_listener(THROUGHPUT_TOPIC, poll_interval=0.1)
     await node.wait_for_service_provider("result", poll_interval=0.1)
     at_rest = await node.call("result")
-    emit(case="rss_at_rest", socket=args.socket, rss_kb=at_rest["rss_kb"])
+    emit(case="rss_at_rest", socket=args.socket, rss_kb=at_rest["rss_kb"], driver_rss_kb=rss_kb())
 
     for size in args.sizes:
         await flood(node, size, args.seconds)
