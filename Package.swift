@@ -92,6 +92,17 @@ let package = Package(
         .executableTarget(name: "service_provider", dependencies: ["Rosy"], path: "examples/service_provider"),
         .executableTarget(name: "service_caller", dependencies: ["Rosy"], path: "examples/service_caller"),
 
+        // The Swift side of the benchmarks (bench/README.md); bench/run builds it in release.
+        .executableTarget(
+            name: "rosy-bench",
+            dependencies: [
+                "Rosy", "RosyWire",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            path: "bench/swift"
+        ),
+
         .testTarget(
             name: "RosyWireTests",
             dependencies: ["RosyTestSupport", "RosyWire", .product(name: "NIOCore", package: "swift-nio")]

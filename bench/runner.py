@@ -29,11 +29,19 @@ IMPLS = ["swift", "python", "raw"]
 # ---- running the cases -------------------------------------------------------------------
 
 
+SESSION_COUNT = 0
+
+
 def run_lines(cmd: list[str], timeout: float) -> list[dict]:
     """Runs cmd, returns the JSON objects it printed one per line."""
+    global SESSION_COUNT
+    SESSION_COUNT += 1
+    # A domain of its own per session: Swift's default discovery is a registry directory on
+    # the file system, which a network namespace does not separate from other nodes.
+    env = dict(os.environ, ROSY_DOMAIN_ID=f"bench-{os.getpid()}-{SESSION_COUNT}")
     try:
         proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True, timeout=timeout)
+                              text=True, timeout=timeout, env=env)
     except subprocess.TimeoutExpired:
         print(f"  ! timed out: {' '.join(cmd)}", file=sys.stderr)
         return []
