@@ -17,8 +17,9 @@ struct Driver {
 
     func run() async throws {
         let node = try await Node.start(name: "swiftbench driver", options: socket.nodeOptions())
-        try await node.waitForListener(BenchTopic.throughput)
-        try await node.waitForProvider("result")
+        guard await node.waitForListener(BenchTopic.throughput, timeout: .seconds(60)),
+              await node.waitForProvider("result", timeout: .seconds(60))
+        else { throw BenchError("the responder did not show up within 60 s") }
 
         let atRest = try await result(node)
         emit(["case": .text("rss_at_rest"), "socket": .text(socket.rawValue),
@@ -126,7 +127,8 @@ struct Driver {
 
     private func result(_ node: Node) async throws -> Result {
         let reply = try await node.call("result")
-        func number(_ key: String) -> Double { reply[key]?.doubleValue ?? 0 }
+        let fields = reply.dictValue ?? [:]
+        func number(_ key: String) -> Double { fields[.string(key)]?.doubleValue ?? 0 }
         return Result(
             delivered: Int(number("delivered")),
             seconds: number("seconds"),
@@ -135,4 +137,10 @@ struct Driver {
             rssKilobytes: Int(number("rss_kb"))
         )
     }
+}
+
+/// A benchmark that could not run, with the reason.
+struct BenchError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
 }

@@ -17,7 +17,7 @@ enum Responder {
         try await node.listen("warmup") { _ in }
         try await node.listen(BenchTopic.throughput) { _ in tally.count() }
         try await node.listen(BenchTopic.latency) { message in
-            let sent = message.args.first?.elements?.first?.doubleValue ?? 0
+            let sent = message.args.first?.arrayValue?.first?.doubleValue ?? 0
             tally.count(latencyMicroseconds: (Measure.wallClockSeconds() - sent) * 1e6)
         }
         try await node.addService("echo") { request in request.args.first ?? .none }
