@@ -98,6 +98,17 @@ let package = Package(
         // Codec throughput (not a test): swift run -c release wire-codec-bench
         .executableTarget(name: "wire-codec-bench", dependencies: ["RosyWire", .product(name: "NIOCore", package: "swift-nio")], path: "bench/wire-codecs"),
 
+        // The Swift side of the benchmarks (bench/README.md); bench/run builds it in release.
+        .executableTarget(
+            name: "rosy-bench",
+            dependencies: [
+                "Rosy", "RosyWire",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            path: "bench/swift"
+        ),
+
         .testTarget(
             name: "RosyWireTests",
             dependencies: [
