@@ -237,3 +237,30 @@ extension Collector where Element == Int {
         }
     }
 }
+
+final class CodableNodeTests: XCTestCase {
+    struct Pose: Codable, Equatable, Sendable {
+        var x: Double
+        var y: Double
+        var label: String?
+    }
+
+    func testCodableValuesTravelAsDicts() async throws {
+        var options = NodeOptions.inProcess(InProcessMesh())
+        options.codec = PickleCodec()
+        try await Node.withNode(name: "solo", options: options) { node in
+            let received = Collector<TopicMessage>()
+            try await node.listen("pose") { received.append($0) }
+            try await node.send("pose", encoding: Pose(x: 1, y: 2.5, label: "home"))
+            try await received.wait(for: 1)
+            XCTAssertEqual(try received.values[0].decode(Pose.self), Pose(x: 1, y: 2.5, label: "home"))
+
+            try await node.addService("mirror") { request in
+                let pose = try request.decode(Pose.self)
+                return try Value(encoding: Pose(x: -pose.x, y: -pose.y, label: pose.label))
+            }
+            let mirrored = try await node.call("mirror", encoding: Pose(x: 3, y: 4, label: nil), as: Pose.self)
+            XCTAssertEqual(mirrored, Pose(x: -3, y: -4, label: nil))
+        }
+    }
+}

@@ -32,7 +32,7 @@ enum Responder {
             ]
         }
         print("swiftbench responder: ready")
-        fflush(stdout)
+        fflush(nil)  // all streams; naming stdout is an error in Swift 6 on Linux
         // Runs until the session stops it with SIGTERM.
         while true { try await Task.sleep(for: .seconds(3600)) }
     }
