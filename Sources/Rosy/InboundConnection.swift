@@ -161,7 +161,12 @@ final class InboundConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        let peer = context.remoteAddress.map { "\($0)" } ?? "a local peer"
+        let peer: String
+        if let address = context.remoteAddress, address.protocol != .unix {
+            peer = "\(address)"
+        } else {
+            peer = "a peer on the Unix socket"
+        }
         if error is FrameError {
             logger.error("Closing connection from \(peer): \(error)")
         } else {

@@ -1,6 +1,7 @@
 import Foundation
 import Rosy
 import RosyDiscovery
+import RosyTestSupport
 import RosyWire
 import XCTest
 
@@ -198,6 +199,31 @@ final class InProcessNodeTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: path))
         await node.stop()
         XCTAssertFalse(FileManager.default.fileExists(atPath: path), "the socket is removed on stop")
+    }
+
+    func testABadFrameClosesThatConnectionAndTheNodeGoesOn() async throws {
+        let mesh = InProcessMesh()
+        try await Node.withNode(name: "solo", options: .inProcess(mesh)) { node in
+            let received = Collector<TopicMessage>()
+            try await node.listen("ok") { received.append($0) }
+            var path = ""
+            for case .unix(let socketPath, _) in node.meshNodes.flatMap(\.connectionSpecs) { path = socketPath }
+            // An unknown prefix, then an oversized length: the server closes each connection.
+            let script = """
+            import socket, sys
+            for payload in (b"x" + b"\\0" * 10, b"t\\x01a\\x01\\xff\\xff\\xff\\x7f"):
+                s = socket.socket(socket.AF_UNIX)
+                s.connect(sys.argv[1])
+                s.sendall(payload)
+                s.settimeout(30)
+                print("closed" if s.recv(10) == b"" else "open")
+            """
+            let result = try TestSupport.runPython(script, [path])
+            XCTAssertEqual(result.stdout, "closed\nclosed\n", result.stderr)
+            try await node.send("ok", "still fine")
+            try await received.wait(for: 1)
+            XCTAssertEqual(received.values.first?.args, ["still fine"])
+        }
     }
 
     private func assertCallError(
