@@ -127,7 +127,9 @@ final class InboundConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
                 var bytes = 0
                 for frame in batch {
                     bytes += TopicInbox.size(of: frame)
-                    await dispatcher.deliver(frame)
+                    if let (listener, message) = dispatcher.prepare(frame) {
+                        await dispatcher.deliver(message, to: listener)
+                    }
                 }
                 inbox.consumed(count: batch.count, bytes: bytes)
             }
