@@ -151,26 +151,26 @@ final class PeerLink: Sendable {
             var expired = 0
             // Small frames are copied into one buffer: one pipeline write per batch
             // instead of one per message. Large frames go as they are (no copy).
-            var small: ByteBuffer?
+            var small = channel.allocator.buffer(capacity: 0)
             for item in items {
                 if item.deadline < now {
                     expired += 1
                 } else if item.frame.readableBytes <= Self.coalesceLimit {
-                    if small == nil { small = channel.allocator.buffer(capacity: Self.coalesceCapacity) }
-                    small!.writeImmutableBuffer(item.frame)
-                    if small!.readableBytes >= Self.coalesceCapacity {
-                        channel.write(small!, promise: nil)
-                        small = nil
+                    if small.capacity == 0 { small.reserveCapacity(Self.coalesceCapacity) }
+                    small.writeImmutableBuffer(item.frame)
+                    if small.readableBytes >= Self.coalesceCapacity {
+                        channel.write(small, promise: nil)
+                        small = channel.allocator.buffer(capacity: 0)
                     }
                 } else {
-                    if let pending = small {
-                        channel.write(pending, promise: nil)
-                        small = nil
+                    if small.readableBytes > 0 {
+                        channel.write(small, promise: nil)
+                        small = channel.allocator.buffer(capacity: 0)
                     }
                     channel.write(item.frame, promise: nil)
                 }
             }
-            if let pending = small { channel.write(pending, promise: nil) }
+            if small.readableBytes > 0 { channel.write(small, promise: nil) }
             channel.flush()
             if expired > 0 {
                 settings.logger.warning("\(expired) topic message(s) to node=\(nodeID) expired waiting to be sent; dropped")
