@@ -113,6 +113,7 @@ final class LogWriter {
         terminalBuffer.append(contentsOf: text)
         terminalBuffer.append(0x0A)
 
+        if terminalBuffer.count > 1 << 20 { flush() }
         guard merged != nil else { return }
         // Files: <UTC time> label<pad> | text
         let start = mergedBuffer.count
@@ -126,7 +127,7 @@ final class LogWriter {
         if source.file != nil {
             source.fileBuffer.append(contentsOf: mergedBuffer[start...])
         }
-        if terminalBuffer.count > 1 << 20 || mergedBuffer.count > 1 << 20 { flush() }
+        if mergedBuffer.count > 1 << 20 { flush() }
     }
 
     /// A message of rosy-launch itself.
