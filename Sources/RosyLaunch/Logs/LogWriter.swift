@@ -25,6 +25,8 @@ final class LogSource {
     let color: Int
     fileprivate var file: RotatingFile?
     fileprivate var fileBuffer: [UInt8] = []
+    /// The label padded to the column width, as bytes (computed once, used for every line).
+    fileprivate var paddedLabel: [UInt8] = []
 
     init(label: String, node: String, color: Int) {
         self.label = label
@@ -65,6 +67,7 @@ final class LogWriter {
         self.options = options
         self.terminal = terminal
         supervisorSource = LogSource(label: "rosy-launch", node: "rosy-launch", color: -1)
+        supervisorSource.paddedLabel = Self.padded("rosy-launch", width: options.labelWidth)
         terminalBuffer.reserveCapacity(1 << 20)
         mergedBuffer.reserveCapacity(1 << 20)
         if let folder = options.runDirectory {
@@ -76,6 +79,7 @@ final class LogWriter {
     /// A source for a node copy; copies of one node share its log file.
     func source(label: String, node: String) throws -> LogSource {
         let source = LogSource(label: label, node: node, color: sources.count)
+        source.paddedLabel = padded(label)
         if let folder = options.runDirectory {
             if let sibling = sources.first(where: { $0.node == node }) {
                 source.file = sibling.file
@@ -102,7 +106,7 @@ final class LogWriter {
         if colored {
             terminalBuffer.append(contentsOf: source.color < 0 ? Self.red : Self.palette[source.color % Self.palette.count])
         }
-        appendLabel(source.label, to: &terminalBuffer)
+        terminalBuffer.append(contentsOf: source.paddedLabel)
         if colored && stream == .stderr {
             terminalBuffer.append(contentsOf: Self.reset)
             terminalBuffer.append(contentsOf: Self.red)
@@ -119,7 +123,7 @@ final class LogWriter {
         let start = mergedBuffer.count
         mergedBuffer.append(contentsOf: clock.utc)
         mergedBuffer.append(0x20)
-        appendLabel(source.label, to: &mergedBuffer)
+        mergedBuffer.append(contentsOf: source.paddedLabel)
         mergedBuffer.append(stream.mark)
         mergedBuffer.append(0x20)
         mergedBuffer.append(contentsOf: text)
@@ -153,11 +157,10 @@ final class LogWriter {
         }
     }
 
-    private func appendLabel(_ label: String, to buffer: inout [UInt8]) {
-        var label = label
-        label.withUTF8 { buffer.append(contentsOf: $0) }
-        let pad = max(1, options.labelWidth - label.utf8.count + 1)
-        buffer.append(contentsOf: repeatElement(0x20, count: pad))
+    private func padded(_ label: String) -> [UInt8] { Self.padded(label, width: options.labelWidth) }
+
+    static func padded(_ label: String, width: Int) -> [UInt8] {
+        Array(label.utf8) + Array(repeating: 0x20, count: max(1, width - label.utf8.count + 1))
     }
 
     static func makeDirectories(_ path: String) throws {
