@@ -43,6 +43,37 @@ final class LogRoutingTests: XCTestCase {
         XCTAssertFalse(nodeLog.contains("flood3-"), "node log holds another node's lines")
     }
 
+    func testAFloodDoesNotStallAQuietNode() throws {
+        // 'ticker' prints a line every 10 ms while 'flood' writes two million lines as fast as
+        // it can: ticker's lines keep arriving in the middle of the flood, none lost.
+        let launch = try LaunchHarness(yaml: """
+            log_max_size: 1G
+            nodes:
+              ticker:
+                command: i=0; while [ $i -lt 100000 ]; do i=$((i+1)); echo "tick $i"; sleep 0.01; done
+                pass_name: false
+              flood:
+                command: yes 'flood line' | head -n 2000000
+                pass_name: false
+                restart: never
+                pre_delay: 0.2
+            """)
+        launch.waitForOutput("flood ended", timeout: 300) { $0.contains("flood (pid") }
+        launch.signal(SIGTERM)
+        XCTAssertEqual(launch.waitForExit(), 0)
+        let lines = launch.mergedLog().split(separator: "\n")
+        let floods = lines.indices.filter { lines[$0].hasSuffix("| flood line") }
+        XCTAssertEqual(floods.count, 2_000_000)
+        let first = try XCTUnwrap(floods.first), last = try XCTUnwrap(floods.last)
+        let ticksDuringFlood = lines[first...last].filter { $0.contains("| tick ") }.count
+        XCTAssertGreaterThanOrEqual(ticksDuringFlood, 2, "the quiet node was stalled by the flood")
+        let ticks = lines.compactMap { line -> Int? in
+            guard let range = line.range(of: "| tick ") else { return nil }
+            return Int(line[range.upperBound...])
+        }
+        XCTAssertEqual(ticks, Array(1...ticks.count), "ticker lost or reordered lines")
+    }
+
     func testStderrIsMarkedAndPartialAndLongLinesAreKept() throws {
         let launch = try LaunchHarness(yaml: """
             nodes:
