@@ -55,7 +55,7 @@ final class LogWriter {
     static let red = Array("\u{1B}[1;31m".utf8)
 
     let options: Options
-    let terminal: Int32
+    private let terminal: TerminalWriter
     private var terminalBuffer: [UInt8] = []
     private var mergedBuffer: [UInt8] = []
     private var merged: RotatingFile?
@@ -65,7 +65,7 @@ final class LogWriter {
 
     init(options: Options, terminal: Int32 = 1) throws {
         self.options = options
-        self.terminal = terminal
+        self.terminal = TerminalWriter(fd: terminal)
         supervisorSource = LogSource(label: "rosy-launch", node: "rosy-launch", color: -1)
         supervisorSource.paddedLabel = Self.padded("rosy-launch", width: options.labelWidth)
         terminalBuffer.reserveCapacity(1 << 20)
@@ -144,7 +144,7 @@ final class LogWriter {
     /// Writes out everything gathered.
     func flush() {
         if !terminalBuffer.isEmpty {
-            _ = Posix.writeAll(terminal, terminalBuffer)
+            terminal.enqueue(terminalBuffer)
             terminalBuffer.removeAll(keepingCapacity: true)
         }
         if let merged, !mergedBuffer.isEmpty {
@@ -155,6 +155,12 @@ final class LogWriter {
             source.file?.append(source.fileBuffer)
             source.fileBuffer.removeAll(keepingCapacity: true)
         }
+    }
+
+    /// Flushes and waits until the terminal has taken every line.
+    func close() {
+        flush()
+        terminal.close()
     }
 
     private func padded(_ label: String) -> [UInt8] { Self.padded(label, width: options.labelWidth) }

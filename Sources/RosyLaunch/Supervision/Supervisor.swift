@@ -87,7 +87,7 @@ public final class Supervisor {
             try prepare()
         } catch {
             logs.note("cannot start the launch: \(error)")
-            logs.flush()
+            logs.close()
             return 1
         }
         for (name, reason) in plan.skipped { logs.note("skipping \(name): \(reason)") }
@@ -102,7 +102,7 @@ public final class Supervisor {
             advance()
         }
         finish()
-        logs.flush()
+        logs.close()
         return requiredFailure == nil ? 0 : 1
     }
 
