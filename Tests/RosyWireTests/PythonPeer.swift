@@ -120,7 +120,7 @@ enum SampleValues {
                                    .double(.leastNonzeroMagnitude), 1.7976931348623157e308, 1234567890123456.8, 1e22, 3.14e-10, 100.0,
                                    .double(.infinity), .double(-.infinity), .double(.nan)]
     static let strings: [Value] = ["", "a", "é", "\u{0}", "hello", "hello world", "😀", "ü€😀 mixed",
-                                   "\"quote\" \\ back / slash \u{7f} \u{2028}", "\n\t\r\u{8}\u{c}\u{1}\u{1f}",
+                                   "\"quote\" \\ back / slash \u{7f} \u{2028}", "\n\t\r\u{8}\u{c}\u{1}\u{1f}", .string(String(repeating: "abcdefgh", count: 5) + "\n\"x\\" + String(repeating: "é😀", count: 9) + "\u{1f}end"),
                                    .string(String(repeating: "x", count: 31)), .string(String(repeating: "x", count: 32)),
                                    .string(String(repeating: "y", count: 255)), .string(String(repeating: "y", count: 256)),
                                    .string(String(repeating: "z", count: 65535)), .string(String(repeating: "z", count: 65536)),

@@ -12,7 +12,8 @@ struct PickleEmitter {
     private var memoCount = 0
     /// CPython keeps one object for the empty and the one-character strings and bytes, so it
     /// memoizes them once and then refers to them: so does this writer (by value).
-    private var sharedSingletons: [Value: Int] = [:]
+    /// Keyed as `sharedIndex` says; a short list searched in order (cheaper than hashing).
+    private var sharedSingletons: [(key: UInt16, index: Int)] = []
     /// Globals and the strings naming them, memoized once (Python shares them too).
     private var sharedGlobals: [PickleGlobal: Int] = [:]
     private var sharedNames: [String: Int] = [:]
@@ -22,6 +23,7 @@ struct PickleEmitter {
     // MARK: whole pickles
 
     mutating func writePickle(of value: Value, into buffer: inout ByteBuffer) {
+        if Self.writeShortPickle(of: value, into: &buffer) { return }
         buffer.writeInteger(PickleOpcode.proto)
         buffer.writeInteger(PickleOpcode.highestProtocol)
         write(value, into: &buffer)
@@ -37,6 +39,57 @@ struct PickleEmitter {
         commitFrame(&buffer)
     }
 
+    /// A whole pickle of one str or bytes under 64 KiB in one buffer access (the most common
+    /// message argument), exactly as the general path writes it. False for anything else.
+    @inline(__always)
+    static func writeShortPickle(of value: Value, into buffer: inout ByteBuffer) -> Bool {
+        switch value {
+        case .string(let s):
+            var s = s
+            let count = s.utf8.count
+            guard count < PickleOpcode.frameSizeTarget else { return false }
+            return s.withUTF8 { utf8 in
+                writeShortPayload(UnsafeRawBufferPointer(utf8), short: PickleOpcode.shortBinUnicode, long: PickleOpcode.binUnicode, &buffer)
+                return true
+            }
+        case .bytes(let b):
+            guard b.count < PickleOpcode.frameSizeTarget else { return false }
+            return b.withUnsafeBytes { raw in
+                writeShortPayload(raw, short: PickleOpcode.shortBinBytes, long: PickleOpcode.binBytes, &buffer)
+                return true
+            }
+        default:
+            return false
+        }
+    }
+
+    @inline(__always)
+    private static func writeShortPayload(_ payload: UnsafeRawBufferPointer, short: UInt8, long: UInt8, _ buffer: inout ByteBuffer) {
+        let count = payload.count
+        let header = count < 0x100 ? 2 : 5
+        let frameLength = header + count + 2  // opcode and length, payload, MEMOIZE, STOP
+        buffer.writeRaw(maximum: 2 + PickleOpcode.frameHeaderSize + frameLength) { p in
+            p.put(PickleOpcode.proto, at: 0)
+            p.put(PickleOpcode.highestProtocol, at: 1)
+            p.put(PickleOpcode.frame, at: 2)
+            p.put(UInt64(frameLength).littleEndian, at: 3)
+            var at = 2 + PickleOpcode.frameHeaderSize
+            if count < 0x100 {
+                p.put(short, at: at); p.put(UInt8(count), at: at + 1)
+            } else {
+                p.put(long, at: at); p.put(UInt32(count).littleEndian, at: at + 1)
+            }
+            at += header
+            if count > 0, let base = payload.baseAddress, let target = p.baseAddress {
+                (target + at).copyMemory(from: base, byteCount: count)
+            }
+            at += count
+            p.put(PickleOpcode.memoize, at: at)
+            p.put(PickleOpcode.stop, at: at + 1)
+            return at + 2
+        }
+    }
+
     // MARK: values
 
     mutating func write(_ value: Value, into buffer: inout ByteBuffer) {
@@ -47,10 +100,11 @@ struct PickleEmitter {
         case .int(let i): writeInt(i, &buffer)
         case .double(let d):
             open(&buffer)
-            buffer.writeInteger(PickleOpcode.binFloat)
-            buffer.writeInteger(d.bitPattern, endianness: .big)
-        case .string(let s): writeString(s, shareable: value, &buffer)
-        case .bytes(let b): writeBytes(b, shareable: value, &buffer)
+            buffer.writeRaw(maximum: 9) { p in
+                p.put(PickleOpcode.binFloat, at: 0); p.put(d.bitPattern.bigEndian, at: 1); return 9
+            }
+        case .string(let s): writeString(s, &buffer)
+        case .bytes(let b): writeBytes(b, &buffer)
         case .tuple(let items):
             writeTuple(count: items.count, &buffer) { emitter, buffer in
                 for item in items { emitter.write(item, into: &buffer) }
@@ -141,26 +195,25 @@ struct PickleEmitter {
 
     private mutating func writeInt(_ i: Int64, _ buffer: inout ByteBuffer) {
         open(&buffer)
-        if i >= 0 && i < 0x100 {
-            buffer.writeInteger(PickleOpcode.binInt1)
-            buffer.writeInteger(UInt8(i))
-        } else if i >= 0 && i < 0x1_0000 {
-            buffer.writeInteger(PickleOpcode.binInt2)
-            buffer.writeInteger(UInt16(i), endianness: .little)
-        } else if i >= Int64(Int32.min) && i <= Int64(Int32.max) {
-            buffer.writeInteger(PickleOpcode.binInt)
-            buffer.writeInteger(Int32(i), endianness: .little)
-        } else {
+        buffer.writeRaw(maximum: 10) { p in
+            if i >= 0 && i < 0x100 {
+                p.put(PickleOpcode.binInt1, at: 0); p.put(UInt8(i), at: 1); return 2
+            } else if i >= 0 && i < 0x1_0000 {
+                p.put(PickleOpcode.binInt2, at: 0); p.put(UInt16(i).littleEndian, at: 1); return 3
+            } else if i >= Int64(Int32.min) && i <= Int64(Int32.max) {
+                p.put(PickleOpcode.binInt, at: 0); p.put(Int32(i).littleEndian, at: 1); return 5
+            }
             // LONG1 with the fewest two's complement bytes (5 to 8 here).
             let width = i < 0 ? 64 - (~i).leadingZeroBitCount + 1 : 64 - i.leadingZeroBitCount + 1
             let count = (width + 7) / 8
-            buffer.writeInteger(PickleOpcode.long1)
-            buffer.writeInteger(UInt8(count))
+            p.put(PickleOpcode.long1, at: 0)
+            p.put(UInt8(count), at: 1)
             var v = i
-            for _ in 0..<count {
-                buffer.writeInteger(UInt8(truncatingIfNeeded: v))
+            for k in 0..<count {
+                p.put(UInt8(truncatingIfNeeded: v), at: 2 + k)
                 v >>= 8
             }
+            return 2 + count
         }
     }
 
@@ -180,10 +233,21 @@ struct PickleEmitter {
         buffer.writeBytes(bytes)
     }
 
-    private mutating func writeString(_ s: String, shareable value: Value, _ buffer: inout ByteBuffer) {
+    /// Strings: 0..<256 one character, 256 empty; bytes: 512 + byte, 768 empty.
+    private func sharedIndex(_ key: UInt16) -> Int? {
+        for entry in sharedSingletons where entry.key == key { return entry.index }
+        return nil
+    }
+
+    private mutating func writeString(_ s: String, _ buffer: inout ByteBuffer) {
         let count = s.utf8.count
-        let singleton = count <= 2 && s.unicodeScalars.count <= 1 && (s.unicodeScalars.first?.value ?? 0) < 0x100
-        if singleton, let index = sharedSingletons[value] {
+        var singletonKey: UInt16?
+        if count == 0 {
+            singletonKey = 256
+        } else if count <= 2, s.unicodeScalars.count == 1, let scalar = s.unicodeScalars.first, scalar.value < 0x100 {
+            singletonKey = UInt16(scalar.value)
+        }
+        if let key = singletonKey, let index = sharedIndex(key) {
             writeGet(index, &buffer)
             return
         }
@@ -192,12 +256,12 @@ struct PickleEmitter {
         buffer.writeString(s)
         endPayload()
         let index = memoize(&buffer)
-        if singleton { sharedSingletons[value] = index }
+        if let key = singletonKey { sharedSingletons.append((key, index)) }
     }
 
-    private mutating func writeBytes(_ b: [UInt8], shareable value: Value, _ buffer: inout ByteBuffer) {
-        let singleton = b.count <= 1
-        if singleton, let index = sharedSingletons[value] {
+    private mutating func writeBytes(_ b: [UInt8], _ buffer: inout ByteBuffer) {
+        let singletonKey: UInt16? = b.isEmpty ? 768 : b.count == 1 ? 512 + UInt16(b[0]) : nil
+        if let key = singletonKey, let index = sharedIndex(key) {
             writeGet(index, &buffer)
             return
         }
@@ -206,7 +270,7 @@ struct PickleEmitter {
         buffer.writeBytes(b)
         endPayload()
         let index = memoize(&buffer)
-        if singleton { sharedSingletons[value] = index }
+        if let key = singletonKey { sharedSingletons.append((key, index)) }
     }
 
     /// A module or class name of a global: memoized once, referred to after.

@@ -33,13 +33,15 @@ struct PickleMachine {
     /// How many more objects materializing may produce (shared references repeat objects).
     var budget = 0
 
-    static let maxMemoIndex = 1 << 24
+    /// The highest memo index accepted: an honest pickle has fewer memo entries than bytes.
+    var maxMemoIndex = 256
 
     init(allowed: Set<PickleGlobal>?, maxDepth: Int) {
         self.allowed = allowed
         self.maxDepth = maxDepth
-        arena.reserveCapacity(8)
-        stack.reserveCapacity(8)
+        arena.reserveCapacity(16)
+        stack.reserveCapacity(16)
+        memo.reserveCapacity(16)
     }
 
     /// The plain-data constructors Python's own pickles of plain data call (sets and bytes in
@@ -57,6 +59,7 @@ struct PickleMachine {
     mutating func run(_ p: UnsafeRawBufferPointer) throws -> (root: Int, consumed: Int) {
         var pos = 0
         let end = p.count
+        maxMemoIndex = max(256, end)
 
         @inline(__always) func need(_ n: Int, _ what: StaticString) throws {
             guard n >= 0, n <= end - pos else { throw PickleMachine.error("truncated pickle: \(what) needs \(n) bytes, \(end - pos) left") }
@@ -283,9 +286,14 @@ struct PickleMachine {
     }
 
     mutating func put(_ index: Int) throws {
-        guard index <= Self.maxMemoIndex else { throw Self.error("memo index \(index) too large") }
+        guard index <= maxMemoIndex else { throw Self.error("memo index \(index) too large") }
         let id = try top()
-        if index >= memo.count { memo.append(contentsOf: repeatElement(0, count: index + 1 - memo.count)) }
+        if index == memo.count {  // MEMOIZE's usual case: the next index
+            memo.append(id + 1)
+            memoCount += 1
+            return
+        }
+        if index > memo.count { memo.append(contentsOf: repeatElement(0, count: index + 1 - memo.count)) }
         if memo[index] == 0 { memoCount += 1 }
         memo[index] = id + 1
     }

@@ -54,6 +54,7 @@ public struct PickleReader: Sendable {
     /// an error, even an allowed one.
     public func readValue(_ buffer: inout ByteBuffer) throws -> Value {
         let (value, consumed) = try buffer.withUnsafeReadableBytes { bytes -> (Value, Int) in
+            if let fast = PickleFastPath.read(bytes) { return fast }
             var machine = PickleMachine(allowed: nil, maxDepth: maxDepth)
             let (root, consumed) = try machine.run(bytes)
             machine.budget = machine.arena.count + 1_000_000
