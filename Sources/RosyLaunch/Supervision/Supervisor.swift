@@ -87,6 +87,8 @@ public final class Supervisor {
             try prepare()
         } catch {
             logs.note("cannot start the launch: \(error)")
+            control?.close()
+            watchdog?.dismiss()
             logs.close()
             return 1
         }
@@ -149,7 +151,8 @@ public final class Supervisor {
             if fds[1].revents != 0 { control?.acceptAll { self.handle(request: $0) } }
             offset = 2
         }
-        for (i, pipe) in pipes.enumerated() where fds[offset + i].revents != 0 {
+        // A pipe may have been read to its end (and closed) while reaping its process above.
+        for (i, pipe) in pipes.enumerated() where pipe.isOpen && fds[offset + i].revents != 0 {
             _ = pipe.drain(into: logs, buffer: readBuffer, limit: 256 * 1024)
         }
         for copy in allCopies { copy.outputs.removeAll { !$0.isOpen } }
@@ -280,8 +283,9 @@ public final class Supervisor {
             copy.startedAt = Posix.now()
             copiesByPID[process.pid] = copy
             watchdog?.watch(group: process.pid)
-            copy.outputs = [OutputPipe(fd: process.stdout, stream: .stdout, source: copy.log),
-                            OutputPipe(fd: process.stderr, stream: .stderr, source: copy.log)]
+            // Pipes of an earlier run stay until their end: their last lines are not lost.
+            copy.outputs += [OutputPipe(fd: process.stdout, stream: .stdout, source: copy.log),
+                             OutputPipe(fd: process.stderr, stream: .stderr, source: copy.log)]
             logs.note("\(copy.label) started (pid \(process.pid))")
             apply(.spawned, to: copy)
         } catch {
@@ -296,7 +300,8 @@ public final class Supervisor {
     private func advance() {
         let now = Posix.now()
         for copy in allCopies {
-            if let deadline = copy.restartDeadline, deadline <= now {
+            // While the launch stops, nothing restarts: a copy in backoff is stopped in its turn.
+            if phase != .stopping, let deadline = copy.restartDeadline, deadline <= now {
                 copy.restartDeadline = nil
                 apply(.backoffElapsed, to: copy)
             }
@@ -341,6 +346,13 @@ public final class Supervisor {
                 guard now >= until else { return }
                 startStep = .waiting(since: now)
             case .waiting(let since):
+                if let failed = group.node.after.first(where: { name in
+                    groups.first { $0.node.name == name }?.copies.contains { $0.state == .failed } == true
+                }) {
+                    for copy in group.copies { apply(.gaveUpWaiting(reason: "node \(failed) failed"), to: copy) }
+                    startStep = .postDelay(until: now)
+                    continue
+                }
                 if let blocker = startBlocker(group.node) {
                     if let timeout = group.node.waitTimeout, now - since >= timeout {
                         for copy in group.copies {
