@@ -40,6 +40,10 @@ public final class Supervisor {
     var stopForced = false
     var requiredFailure: String?
     var copiesByPID: [pid_t: NodeCopy] = [:]
+    /// Process groups of descendants that left their node's group (setsid helpers), which the
+    /// watchdog also kills if rosy-launch dies; and when to look for them next.
+    var strayGroups = Set<pid_t>()
+    var nextStrayScan = 0.0
 
     var signalPipe: (read: Int32, write: Int32) = (-1, -1)
     var watchdog: OrphanWatchdog?
@@ -172,6 +176,7 @@ public final class Supervisor {
         case nil: if phase == .starting { next = now }
         }
         if systemd?.watchdogInterval != nil { next = min(next, nextWatchdogPing) }
+        next = min(next, nextStrayScan)
         return Int32(max(0, min(1000, ((next - now) * 1000).rounded(.up))))
     }
 
@@ -310,6 +315,10 @@ public final class Supervisor {
                 apply(.stopTimedOut, to: copy)
             }
         }
+        if now >= nextStrayScan && phase != .done {
+            nextStrayScan = now + 2
+            watchStrayGroups()
+        }
         switch phase {
         case .starting: advanceStart(now: now)
         case .running: checkNaturalEnd()
@@ -428,6 +437,36 @@ public final class Supervisor {
         if allCopies.allSatisfy({ $0.pid == nil }) { phase = .done }
     }
 
+    /// Finds descendants in process groups of their own (helpers that called setsid or
+    /// setpgid): the watchdog learns their groups, so they die with the launch even when
+    /// rosy-launch is killed. Run every 2 s: a /proc scan costs about a millisecond.
+    func watchStrayGroups() {
+        guard let watchdog, !copiesByPID.isEmpty || !strayGroups.isEmpty else { return }
+        let table = Posix.processTable()
+        var children: [pid_t: [pid_t]] = [:]
+        var groupOf: [pid_t: pid_t] = [:]
+        for entry in table {
+            children[entry.parent, default: []].append(entry.pid)
+            groupOf[entry.pid] = entry.group
+        }
+        let me = getpid()
+        let ownGroup = getpgrp()
+        var found = Set<pid_t>()
+        var queue = children[me] ?? []
+        while let pid = queue.popLast() {
+            queue += children[pid] ?? []
+            guard let group = groupOf[pid], group != ownGroup, group != watchdog.pid,
+                  copiesByPID[group] == nil else { continue }
+            found.insert(group)
+        }
+        for group in found.subtracting(strayGroups) {
+            watchdog.watch(group: group)
+            logs.note("watching process group \(group): a helper that left its node's group")
+        }
+        for group in strayGroups.subtracting(found) { watchdog.forget(group: group) }
+        strayGroups = found
+    }
+
     /// Second Ctrl+C: SIGKILL every node's process group now.
     private func killEverything() {
         stopForced = true
@@ -439,6 +478,7 @@ public final class Supervisor {
     /// After the last node: kill and reap descendants re-parented to us, read the last
     /// output, dismiss the watchdog.
     private func finish() {
+        // Every node is gone, so every descendant left is now our child: kill until none is.
         for _ in 0..<50 {
             let strays = Posix.children(of: getpid()).filter { $0 != watchdog?.pid }
             if strays.isEmpty { break }

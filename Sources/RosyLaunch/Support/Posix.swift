@@ -71,6 +71,36 @@ enum Posix {
         return result
     }
 
+    /// Every process of the machine with its parent and process group (from /proc).
+    static func processTable() -> [(pid: pid_t, parent: pid_t, group: pid_t)] {
+        guard let dir = opendir("/proc") else { return [] }
+        defer { closedir(dir) }
+        var result: [(pid_t, pid_t, pid_t)] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            guard let pid = pid_t(name), let fields = statFields(of: pid), fields.count > 2,
+                  let parent = pid_t(fields[1]), let group = pid_t(fields[2]) else { continue }
+            result.append((pid, parent, group))
+        }
+        return result
+    }
+
+    /// The fields of /proc/PID/stat after the command name: state, ppid, pgrp, ...
+    static func statFields(of pid: pid_t) -> [Substring]? {
+        let fd = open("/proc/\(pid)/stat", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 512)
+        let n = read(fd, &buffer, buffer.count)
+        guard n > 0 else { return nil }
+        let text = String(decoding: buffer[0..<n], as: UTF8.self)
+        // "pid (comm) state ppid ...": comm may hold spaces and parentheses; split after the last ')'.
+        guard let close = text.lastIndex(of: ")") else { return nil }
+        return text[text.index(after: close)...].split(separator: " ")
+    }
+
     /// The parent pid of a process, from /proc/PID/stat.
     static func parentPID(of pid: pid_t) -> pid_t? {
         let fd = open("/proc/\(pid)/stat", O_RDONLY | O_CLOEXEC)
