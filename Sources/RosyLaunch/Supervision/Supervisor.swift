@@ -120,6 +120,7 @@ public final class Supervisor {
         guard crosy_install_signal_pipe(signalPipe.write, signals, Int32(signals.count)) == 0 else {
             throw PosixError("sigaction")
         }
+        _ = crosy_unblock_all_signals()
         if crosy_set_child_subreaper() != 0 { logs.note("warning: cannot become a child subreaper") }
         watchdog = try OrphanWatchdog()
         if let path = options.controlSocket {
