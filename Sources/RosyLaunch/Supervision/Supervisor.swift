@@ -56,6 +56,9 @@ public final class Supervisor {
     let baseEnvironment: [String: String]
     private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 8)
 
+    /// Prepares a launch (nothing starts before `run()`); `runDirectory` is the folder for
+    /// this run's log files, nil for none. Throws when `--exclude`/`--only` name unknown nodes
+    /// or a log file cannot be opened.
     public init(config: LaunchConfig, options: LaunchOptions, runDirectory: String?) throws {
         self.config = config
         self.options = options

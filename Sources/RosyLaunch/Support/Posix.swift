@@ -58,17 +58,7 @@ enum Posix {
 
     /// The pids whose parent is `parent` (from /proc), e.g. descendants re-parented to a subreaper.
     static func children(of parent: pid_t) -> [pid_t] {
-        guard let dir = opendir("/proc") else { return [] }
-        defer { closedir(dir) }
-        var result: [pid_t] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            guard let pid = pid_t(name) else { continue }
-            if parentPID(of: pid) == parent { result.append(pid) }
-        }
-        return result
+        processTable().filter { $0.parent == parent }.map(\.pid)
     }
 
     /// Every process of the machine with its parent and process group (from /proc).
@@ -99,22 +89,6 @@ enum Posix {
         // "pid (comm) state ppid ...": comm may hold spaces and parentheses; split after the last ')'.
         guard let close = text.lastIndex(of: ")") else { return nil }
         return text[text.index(after: close)...].split(separator: " ")
-    }
-
-    /// The parent pid of a process, from /proc/PID/stat.
-    static func parentPID(of pid: pid_t) -> pid_t? {
-        let fd = open("/proc/\(pid)/stat", O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: 512)
-        let n = read(fd, &buffer, buffer.count)
-        guard n > 0 else { return nil }
-        let text = String(decoding: buffer[0..<n], as: UTF8.self)
-        // "pid (comm) state ppid ...": comm may hold spaces and parentheses; split after the last ')'.
-        guard let close = text.lastIndex(of: ")") else { return nil }
-        let fields = text[text.index(after: close)...].split(separator: " ")
-        guard fields.count > 2 else { return nil }
-        return pid_t(fields[1])
     }
 }
 
