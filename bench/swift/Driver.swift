@@ -5,6 +5,7 @@ import RosyWire
 /// JSON line per case. Counting happens at the responder (`result` service).
 struct Driver {
     var socket: SocketKind
+    var options: NodeOptions
     var seconds: Double
     var latencySeconds: Double
     var rate: Double
@@ -16,7 +17,7 @@ struct Driver {
     static let drainSeconds = 1.5
 
     func run() async throws {
-        let node = try await Node.start(name: "swiftbench driver", options: socket.nodeOptions())
+        let node = try await Node.start(name: "swiftbench driver", options: options)
         guard await node.waitForListener(BenchTopic.throughput, timeout: .seconds(60)),
               await node.waitForProvider("result", timeout: .seconds(60))
         else { throw BenchError("the responder did not show up within 60 s") }
