@@ -161,6 +161,8 @@ def ratio(a, b) -> str:
     if a is None or b is None or b == 0:
         return "–"
     r = a / b
+    if r < 0.1:
+        return f"{r:.2g}"
     return f"{r:.2f}" if r < 10 else f"{r:.0f}"
 
 

@@ -10,6 +10,8 @@ struct Driver {
     var latencySeconds: Double
     var rate: Double
     var sizes: [Int]
+    /// Which of throughput, latency and service to run.
+    var cases: Set<String>
     /// When set, only the long full-speed run of this many seconds (RSS over time).
     var longRunSeconds: Double?
 
@@ -29,9 +31,13 @@ struct Driver {
         if let longRunSeconds {
             try await longRun(node, seconds: longRunSeconds)
         } else {
-            for size in sizes { try await throughput(node, size: size) }
-            try await latency(node)
-            for inflight in [1, 64] { try await serviceCalls(node, inflight: inflight) }
+            if cases.contains("throughput") {
+                for size in sizes { try await throughput(node, size: size) }
+            }
+            if cases.contains("latency") { try await latency(node) }
+            if cases.contains("service") {
+                for inflight in [1, 64] { try await serviceCalls(node, inflight: inflight) }
+            }
         }
         await node.stop()
     }

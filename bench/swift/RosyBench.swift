@@ -62,6 +62,8 @@ struct DriverCommand: AsyncParsableCommand {
     var rate = 1000.0
     @Option(help: "Payload sizes in bytes, comma separated.")
     var sizes = "0,1000,65536,1048576"
+    @Option(help: "Which cases to run, comma separated: throughput, latency, service (for profiling).")
+    var cases = "throughput,latency,service"
     @Option(help: "Only a full-speed run of this many seconds, sampling RSS every 10 s.")
     var longRun: Double?
 
@@ -80,7 +82,8 @@ struct DriverCommand: AsyncParsableCommand {
     func run() async throws {
         let driver = Driver(
             socket: socketOption.socket, options: socketOption.nodeOptions(), seconds: seconds, latencySeconds: latencySeconds,
-            rate: rate, sizes: parsedSizes ?? [], longRunSeconds: longRun)
+            rate: rate, sizes: parsedSizes ?? [], cases: Set(cases.split(separator: ",").map(String.init)),
+            longRunSeconds: longRun)
         try await driver.run()
     }
 }
