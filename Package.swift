@@ -95,10 +95,31 @@ let package = Package(
         .executableTarget(name: "topic_listener", dependencies: ["Rosy"], path: "examples/topic_listener"),
         .executableTarget(name: "service_provider", dependencies: ["Rosy"], path: "examples/service_provider"),
         .executableTarget(name: "service_caller", dependencies: ["Rosy"], path: "examples/service_caller"),
+        .executableTarget(
+            name: "rosy-bench-throughput", dependencies: ["Rosy", "RosyDiscovery", "RosyWire"],
+            path: "bench/throughput"),
+
+        // Codec throughput (not a test): swift run -c release wire-codec-bench
+        .executableTarget(name: "wire-codec-bench", dependencies: ["RosyWire", .product(name: "NIOCore", package: "swift-nio")], path: "bench/wire-codecs"),
+
+        // The Swift side of the benchmarks (bench/README.md); bench/run builds it in release.
+        .executableTarget(
+            name: "rosy-bench",
+            dependencies: [
+                "Rosy", "RosyWire",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            path: "bench/swift"
+        ),
 
         .testTarget(
             name: "RosyWireTests",
-            dependencies: ["RosyTestSupport", "RosyWire", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: [
+                "RosyTestSupport", "RosyWire", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "RosyDiscoveryTests",

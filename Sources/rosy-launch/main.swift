@@ -1,1 +1,3 @@
-print("usage: rosy-launch FILE (not built yet)")
+import RosyLaunch
+
+RosyLaunchCommand.main()

@@ -1,1 +1,3 @@
-print("usage: rosy COMMAND (not built yet)")
+import RosyCLI
+
+await RosyCommand.runAndExit()

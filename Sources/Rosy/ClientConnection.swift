@@ -1,0 +1,147 @@
+import Logging
+import NIOCore
+import RosyWire
+import Synchronization
+
+/// Why a pending service call ended without a response.
+enum CallFailure: Error {
+    case connectionLost(String)
+    case timeout
+    case tooManyCalls
+}
+
+/// One open connection to a peer's server: the channel, and the service calls waiting
+/// for a response on it (matched by their u16 id; ids are reused after the response).
+final class ClientConnection: Sendable {
+    let channel: any Channel
+    let isClosed = Atomic<Bool>(false)
+
+    private struct Pending {
+        var token: UInt64
+        var continuation: CheckedContinuation<ServiceResponseFrame.Outcome, any Error>
+        var timer: Scheduled<Void>?
+    }
+    private struct State {
+        var pending: [UInt16: Pending] = [:]
+        var nextID: UInt16 = 0
+        var nextToken: UInt64 = 0
+        var closedReason: String?
+    }
+    private let state = Mutex(State())
+
+    init(channel: any Channel) {
+        self.channel = channel
+    }
+
+    /// Sends a service request frame (its id is filled in here) and waits for the response.
+    func call(_ frame: ByteBuffer, timeout: TimeAmount?) async throws -> ServiceResponseFrame.Outcome {
+        var frame = frame
+        return try await withCheckedThrowingContinuation { continuation in
+            let registered = state.withLock { state -> Result<(UInt16, UInt64), CallFailure> in
+                if let reason = state.closedReason { return .failure(.connectionLost(reason)) }
+                guard state.pending.count < Int(UInt16.max) + 1 else { return .failure(.tooManyCalls) }
+                while state.pending[state.nextID] != nil { state.nextID &+= 1 }
+                let id = state.nextID
+                state.nextID &+= 1
+                state.nextToken += 1
+                state.pending[id] = Pending(token: state.nextToken, continuation: continuation, timer: nil)
+                return .success((id, state.nextToken))
+            }
+            switch registered {
+            case .failure(let failure):
+                continuation.resume(throwing: failure)
+            case .success(let (id, token)):
+                if let timeout {
+                    let timer = channel.eventLoop.scheduleTask(in: timeout) { [self] in
+                        self.fail(id: id, token: token, with: .timeout)
+                    }
+                    state.withLock { state in
+                        if state.pending[id]?.token == token { state.pending[id]?.timer = timer } else { timer.cancel() }
+                    }
+                }
+                FrameEncoder.setRequestID(id, inFrameAt: frame.readerIndex, of: &frame)
+                channel.writeAndFlush(frame).whenFailure { [self] error in
+                    self.fail(id: id, token: token, with: .connectionLost("\(error)"))
+                }
+            }
+        }
+    }
+
+    /// A response came (on the event loop).
+    func complete(_ response: ServiceResponseFrame, logger: Logger) {
+        let pending = state.withLock { $0.pending.removeValue(forKey: response.id) }
+        guard let pending else {
+            logger.warning("Received a response for unknown request id=\(response.id); ignored")
+            return
+        }
+        pending.timer?.cancel()
+        pending.continuation.resume(returning: response.outcome)
+    }
+
+    /// The connection closed: every waiting call fails now, and later calls fail at once.
+    func closed(reason: String) {
+        isClosed.store(true, ordering: .sequentiallyConsistent)
+        let pending = state.withLock { state -> [Pending] in
+            if state.closedReason == nil { state.closedReason = reason }
+            defer { state.pending = [:] }
+            return Array(state.pending.values)
+        }
+        for call in pending {
+            call.timer?.cancel()
+            call.continuation.resume(throwing: CallFailure.connectionLost(reason))
+        }
+    }
+
+    private func fail(id: UInt16, token: UInt64, with failure: CallFailure) {
+        let pending = state.withLock { state -> Pending? in
+            guard state.pending[id]?.token == token else { return nil }
+            return state.pending.removeValue(forKey: id)
+        }
+        pending?.timer?.cancel()
+        pending?.continuation.resume(throwing: failure)
+    }
+}
+
+/// The client side of a connection's pipeline: routes responses to their calls, tells the
+/// link when the connection closes or becomes writable again.
+final class ClientConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ServiceResponseFrame
+
+    private let connection: ClientConnection
+    private let link: PeerLink
+    private let logger: Logger
+    private var error: (any Error)?
+
+    init(connection: ClientConnection, link: PeerLink, logger: Logger) {
+        self.connection = connection
+        self.link = link
+        self.logger = logger
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        connection.complete(Self.unwrapInboundIn(data), logger: logger)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { link.drain(connection) }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        connection.closed(reason: error.map { "\($0)" } ?? "connection to \(link.nodeID) closed")
+        link.connectionClosed(connection)
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if self.error == nil {
+            self.error = error
+            if error is FrameError {
+                logger.error("Closing connection to \(link.nodeID): \(error)")
+            } else {
+                logger.debug("Closing connection to \(link.nodeID): \(error)")
+            }
+        }
+        context.close(promise: nil)
+    }
+}

@@ -1,0 +1,204 @@
+import Logging
+import NIOCore
+import RosyWire
+import Synchronization
+
+/// The topic messages read from one connection and not yet handled, in order.
+///
+/// The event loop appends a batch per read; one task per connection takes batches and
+/// hands each message to its listener, one at a time. When too much is waiting the
+/// connection stops reading (back-pressure on the sender) until the task catches up.
+final class TopicInbox: Sendable {
+    static let highWatermarkMessages = 4096
+    static let highWatermarkBytes = 8 * 1024 * 1024
+
+    private struct State {
+        var batches: CircularBuffer<[TopicMessageFrame]> = []
+        var messages = 0
+        var bytes = 0
+        var finished = false
+        var paused = false
+        var waiter: CheckedContinuation<[TopicMessageFrame]?, Never>?
+    }
+    private let state = Mutex(State())
+    /// Called (from the consumer task) when reading may resume.
+    private let resume: @Sendable () -> Void
+
+    init(resume: @escaping @Sendable () -> Void) {
+        self.resume = resume
+    }
+
+    /// Appends a batch; returns whether reading should pause.
+    func append(_ batch: [TopicMessageFrame], bytes: Int) -> Bool {
+        let (waiter, pause) = state.withLock { state -> (CheckedContinuation<[TopicMessageFrame]?, Never>?, Bool) in
+            state.messages += batch.count
+            state.bytes += bytes
+            let pause = state.messages >= Self.highWatermarkMessages || state.bytes >= Self.highWatermarkBytes
+            if pause { state.paused = true }
+            if let waiter = state.waiter {
+                state.waiter = nil
+                return (waiter, pause)
+            }
+            state.batches.append(batch)
+            return (nil, pause)
+        }
+        waiter?.resume(returning: batch)
+        return pause
+    }
+
+    /// No more batches will come; the consumer ends after the ones already queued.
+    func finish() {
+        let waiter = state.withLock { state -> CheckedContinuation<[TopicMessageFrame]?, Never>? in
+            state.finished = true
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume(returning: nil)
+    }
+
+    /// The next batch, or `nil` once finished and empty.
+    func next() async -> [TopicMessageFrame]? {
+        await withCheckedContinuation { continuation in
+            let ready = state.withLock { state -> [TopicMessageFrame]?? in
+                if let batch = state.batches.popFirst() { return .some(batch) }
+                if state.finished { return .some(nil) }
+                state.waiter = continuation
+                return .none
+            }
+            if let ready { continuation.resume(returning: ready) }
+        }
+    }
+
+    /// The consumer handled `count` messages of `bytes` bytes.
+    func consumed(count: Int, bytes: Int) {
+        let shouldResume = state.withLock { state -> Bool in
+            state.messages -= count
+            state.bytes -= bytes
+            guard state.paused, state.messages < Self.highWatermarkMessages / 2,
+                  state.bytes < Self.highWatermarkBytes / 2 else { return false }
+            state.paused = false
+            return true
+        }
+        if shouldResume { resume() }
+    }
+
+    static func size(of frame: TopicMessageFrame) -> Int {
+        var bytes = 16 + frame.topic.utf8.count
+        for arg in frame.arguments.args { bytes += arg.readableBytes }
+        for kwarg in frame.arguments.kwargs { bytes += kwarg.data.readableBytes }
+        return bytes
+    }
+}
+
+/// The server side of one connection from a peer: topic messages go to a ``TopicInbox``
+/// (handled in order), service requests run concurrently and write their responses back.
+/// A framing error closes this connection with one log line.
+final class InboundConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = InboundFrame
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let dispatcher: InboundDispatcher
+    private let logger: Logger
+    private var inbox: TopicInbox?
+    private var batch: [TopicMessageFrame] = []
+    private var batchBytes = 0
+    private var readHeld = false
+    private var paused = false
+
+    init(dispatcher: InboundDispatcher, logger: Logger) {
+        self.dispatcher = dispatcher
+        self.logger = logger
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        let loopBoundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
+        let loopBoundSelf = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let eventLoop = context.eventLoop
+        let inbox = TopicInbox(resume: {
+            eventLoop.execute {
+                loopBoundSelf.value.resumeReading(context: loopBoundContext.value)
+            }
+        })
+        self.inbox = inbox
+        let dispatcher = self.dispatcher
+        Task {
+            while let batch = await inbox.next() {
+                var bytes = 0
+                for frame in batch {
+                    bytes += TopicInbox.size(of: frame)
+                    if let (listener, message) = dispatcher.prepare(frame) {
+                        await dispatcher.deliver(message, to: listener)
+                    }
+                }
+                inbox.consumed(count: batch.count, bytes: bytes)
+            }
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch Self.unwrapInboundIn(data) {
+        case .topicMessage(let frame):
+            batchBytes += TopicInbox.size(of: frame)
+            batch.append(frame)
+        case .serviceRequest(let request):
+            let channel = context.channel
+            let dispatcher = self.dispatcher
+            Task {
+                let response = await dispatcher.respond(to: request, allocator: channel.allocator)
+                channel.writeAndFlush(response, promise: nil)
+            }
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        flushBatch()
+        context.fireChannelReadComplete()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        flushBatch()
+        inbox?.finish()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        let peer: String
+        if let address = context.remoteAddress, address.protocol != .unix {
+            peer = "\(address)"
+        } else {
+            peer = "a peer on the Unix socket"
+        }
+        if error is FrameError {
+            logger.error("Closing connection from \(peer): \(error)")
+        } else {
+            logger.debug("Closing connection from \(peer): \(error)")
+        }
+        flushBatch()
+        context.close(promise: nil)
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if paused {
+            readHeld = true
+        } else {
+            context.read()
+        }
+    }
+
+    private func flushBatch() {
+        guard !batch.isEmpty, let inbox else { return }
+        if inbox.append(batch, bytes: batchBytes) { paused = true }
+        batch = []
+        batch.reserveCapacity(64)
+        batchBytes = 0
+    }
+
+    private func resumeReading(context: ChannelHandlerContext) {
+        paused = false
+        if readHeld {
+            readHeld = false
+            context.read()
+        }
+    }
+}

@@ -1,0 +1,120 @@
+import Logging
+import NIOCore
+import RosyWire
+import Synchronization
+
+/// A topic listener's callback.
+public typealias TopicListener = @Sendable (TopicMessage) async throws -> Void
+/// A service's handler: returns the result, or throws to send an error response.
+public typealias ServiceHandler = @Sendable (ServiceRequest) async throws -> Value
+
+/// Hands what peers send to this node's listeners and services.
+final class InboundDispatcher: Sendable {
+    private struct Handlers {
+        var listeners: [String: TopicListener] = [:]
+        var services: [String: ServiceHandler] = [:]
+    }
+    private let handlers = Mutex(Handlers())
+    let codec: any MessageCodec
+    let logger: Logger
+
+    init(codec: any MessageCodec, logger: Logger) {
+        self.codec = codec
+        self.logger = logger
+    }
+
+    // MARK: Registry
+
+    /// Sets the listener of `topic`; returns whether the topic is new.
+    func setListener(_ topic: String, _ listener: @escaping TopicListener) -> Bool {
+        handlers.withLock { $0.listeners.updateValue(listener, forKey: topic) == nil }
+    }
+
+    /// Removes the listener of `topic`; returns whether there was one.
+    func removeListener(_ topic: String) -> Bool {
+        handlers.withLock { $0.listeners.removeValue(forKey: topic) != nil }
+    }
+
+    func setService(_ service: String, _ handler: @escaping ServiceHandler) -> Bool {
+        handlers.withLock { $0.services.updateValue(handler, forKey: service) == nil }
+    }
+
+    func removeService(_ service: String) -> Bool {
+        handlers.withLock { $0.services.removeValue(forKey: service) != nil }
+    }
+
+    var topics: Set<String> { handlers.withLock { Set($0.listeners.keys) } }
+    var services: Set<String> { handlers.withLock { Set($0.services.keys) } }
+
+    // MARK: Delivery
+
+    /// The listener of a message's topic and the decoded message, or `nil` (logged) when
+    /// nobody listens or the data cannot be decoded.
+    func prepare(_ frame: TopicMessageFrame) -> (TopicListener, TopicMessage)? {
+        guard let listener = handlers.withLock({ $0.listeners[frame.topic] }) else {
+            logger.warning("Received message for topic=\(frame.topic) but no listener is registered; dropped")
+            return nil
+        }
+        do {
+            let (args, kwargs) = try decode(frame.arguments)
+            return (listener, TopicMessage(topic: frame.topic, args: args, kwargs: kwargs))
+        } catch {
+            logger.error("Dropped a message on topic=\(frame.topic) that could not be decoded: \(error)")
+            return nil
+        }
+    }
+
+    /// Hands one message to its listener (called in order, one at a time, per connection).
+    func deliver(_ message: TopicMessage, to listener: TopicListener) async {
+        do {
+            try await listener(message)
+        } catch {
+            logger.error("Listener of topic=\(message.topic) threw: \(error)")
+        }
+    }
+
+    /// Runs a service request and returns the encoded response frame.
+    func respond(to frame: ServiceRequestFrame, allocator: ByteBufferAllocator) async -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: 64)
+        guard let handler = handlers.withLock({ $0.services[frame.service] }) else {
+            logger.warning("Received service request for service=\(frame.service) but no handler is registered")
+            FrameEncoder.writeServiceError(
+                id: frame.id, message: "service='\(frame.service)' is not provided by this node", into: &buffer)
+            return buffer
+        }
+        do {
+            let (args, kwargs) = try decode(frame.arguments)
+            let request = ServiceRequest(service: frame.service, args: args, kwargs: kwargs)
+            let result = try await handler(request)
+            try FrameEncoder.writeServiceResult(id: frame.id, result: result, codec: codec, into: &buffer)
+        } catch {
+            logger.error("Service \(frame.service) failed: \(error)")
+            buffer.clear()
+            FrameEncoder.writeServiceError(id: frame.id, message: Self.errorText(error), into: &buffer)
+        }
+        return buffer
+    }
+
+    private func decode(_ arguments: RawArguments) throws -> ([Value], [String: Value]) {
+        var args: [Value] = []
+        args.reserveCapacity(arguments.args.count)
+        for item in arguments.args {
+            var item = item
+            args.append(try codec.decode(&item))
+        }
+        var kwargs: [String: Value] = [:]
+        if !arguments.kwargs.isEmpty {
+            kwargs.reserveCapacity(arguments.kwargs.count)
+            for kwarg in arguments.kwargs {
+                var item = kwarg.data
+                kwargs[kwarg.name] = try codec.decode(&item)
+            }
+        }
+        return (args, kwargs)
+    }
+
+    /// The text sent to the caller: the error's description, as Python sends `repr(exception)`.
+    static func errorText(_ error: any Error) -> String {
+        String(describing: error)
+    }
+}

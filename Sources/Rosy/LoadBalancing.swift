@@ -1,0 +1,170 @@
+import NIOConcurrencyHelpers
+import RosyDiscovery
+
+/// Chooses which of a topic's listening nodes get one message.
+///
+/// ```swift
+/// let node = try await Node.start(name: "camera", topicLoadBalancer: .everyListener)
+/// ```
+public protocol TopicLoadBalancer: Sendable {
+    /// The nodes, among `nodes` (all listening to `topic`), to send one message to.
+    func chooseNodes(_ nodes: [MeshNodeSpec], topic: String) -> [MeshNodeSpec]
+}
+
+/// Chooses which of a service's providers gets one call.
+public protocol ServiceLoadBalancer: Sendable {
+    /// The node, among `nodes` (all providing `service`), to call; `nil` when `nodes` is empty.
+    func chooseNode(_ nodes: [MeshNodeSpec], service: String) -> MeshNodeSpec?
+}
+
+/// A strategy that picks one node of a group: least recently chosen, round-robin or random.
+public protocol NodePicker: Sendable {
+    /// One node of `nodes` (never empty).
+    func pick(_ nodes: [MeshNodeSpec]) -> MeshNodeSpec
+}
+
+/// Picks the node chosen least recently; a node never chosen comes first, and ties
+/// among new nodes are broken at random. This is rosy's default (`LeastRecentLoadBalancer`).
+public final class LeastRecentPicker: NodePicker, TopicLoadBalancer, ServiceLoadBalancer {
+    private struct State {
+        var clock: UInt64 = 0
+        var lastChosen: [NodeID: UInt64] = [:]
+    }
+    private let state = NIOLockedValueBox(State())
+
+    public init() {}
+
+    public func pick(_ nodes: [MeshNodeSpec]) -> MeshNodeSpec {
+        state.withLockedValue { state in
+            state.clock += 1
+            // Never-chosen nodes rank 0 (first); shuffling first breaks ties at random.
+            let candidates = nodes.count > 1 ? nodes.shuffled() : nodes
+            var best = candidates[0]
+            var bestTime = state.lastChosen[best.id] ?? 0
+            for node in candidates.dropFirst() {
+                let time = state.lastChosen[node.id] ?? 0
+                if time < bestTime {
+                    best = node
+                    bestTime = time
+                }
+            }
+            state.lastChosen[best.id] = state.clock
+            return best
+        }
+    }
+
+    /// Forgets nodes that are gone, so the table does not grow forever.
+    func forget(_ id: NodeID) {
+        state.withLockedValue { _ = $0.lastChosen.removeValue(forKey: id) }
+    }
+
+    public func chooseNodes(_ nodes: [MeshNodeSpec], topic: String) -> [MeshNodeSpec] {
+        nodes.isEmpty ? [] : [pick(nodes)]
+    }
+
+    public func chooseNode(_ nodes: [MeshNodeSpec], service: String) -> MeshNodeSpec? {
+        nodes.isEmpty ? nil : pick(nodes)
+    }
+}
+
+/// Picks the nodes in turn, ordered by UUID so the order is stable while the set changes.
+public final class RoundRobinPicker: NodePicker, TopicLoadBalancer, ServiceLoadBalancer {
+    private let counter = NIOLockedValueBox(0)
+
+    public init() {}
+
+    public func pick(_ nodes: [MeshNodeSpec]) -> MeshNodeSpec {
+        if nodes.count == 1 { return nodes[0] }
+        let sorted = nodes.sorted { $0.id.uuid.uuidString < $1.id.uuid.uuidString }
+        let turn = counter.withLockedValue { counter -> Int in
+            defer { counter &+= 1 }
+            return counter
+        }
+        return sorted[turn % sorted.count]
+    }
+
+    public func chooseNodes(_ nodes: [MeshNodeSpec], topic: String) -> [MeshNodeSpec] {
+        nodes.isEmpty ? [] : [pick(nodes)]
+    }
+
+    public func chooseNode(_ nodes: [MeshNodeSpec], service: String) -> MeshNodeSpec? {
+        nodes.isEmpty ? nil : pick(nodes)
+    }
+}
+
+/// Picks a node at random.
+public struct RandomPicker: NodePicker, TopicLoadBalancer, ServiceLoadBalancer {
+    public init() {}
+
+    public func pick(_ nodes: [MeshNodeSpec]) -> MeshNodeSpec {
+        nodes.randomElement() ?? nodes[0]
+    }
+
+    public func chooseNodes(_ nodes: [MeshNodeSpec], topic: String) -> [MeshNodeSpec] {
+        nodes.isEmpty ? [] : [pick(nodes)]
+    }
+
+    public func chooseNode(_ nodes: [MeshNodeSpec], service: String) -> MeshNodeSpec? {
+        nodes.isEmpty ? nil : pick(nodes)
+    }
+}
+
+/// Groups a topic's listeners by node name and sends each message to one node per group:
+/// every kind of listener gets the message, and same-name copies share the load.
+/// rosy's default topic balancer is this with ``LeastRecentPicker``.
+public struct GroupByNodeNameBalancer: TopicLoadBalancer {
+    public let picker: any NodePicker
+
+    public init(picker: any NodePicker = LeastRecentPicker()) {
+        self.picker = picker
+    }
+
+    public func chooseNodes(_ nodes: [MeshNodeSpec], topic: String) -> [MeshNodeSpec] {
+        if nodes.count <= 1 { return nodes }
+        var groups: [String: [MeshNodeSpec]] = [:]
+        var order: [String] = []
+        for node in nodes {
+            if groups[node.id.name] == nil { order.append(node.id.name) }
+            groups[node.id.name, default: []].append(node)
+        }
+        return order.sorted().compactMap { name in
+            guard let group = groups[name] else { return nil }
+            return group.count == 1 ? group[0] : picker.pick(group)
+        }
+    }
+}
+
+/// No balancing: every listener gets every message.
+public struct EveryListenerBalancer: TopicLoadBalancer {
+    public init() {}
+    public func chooseNodes(_ nodes: [MeshNodeSpec], topic: String) -> [MeshNodeSpec] { nodes }
+}
+
+extension TopicLoadBalancer where Self == GroupByNodeNameBalancer {
+    /// rosy's default: one node per node name, the least recently chosen.
+    public static var leastRecentPerNodeName: GroupByNodeNameBalancer { GroupByNodeNameBalancer(picker: LeastRecentPicker()) }
+    /// One node per node name, in turn.
+    public static var roundRobinPerNodeName: GroupByNodeNameBalancer { GroupByNodeNameBalancer(picker: RoundRobinPicker()) }
+    /// One node per node name, at random.
+    public static var randomPerNodeName: GroupByNodeNameBalancer { GroupByNodeNameBalancer(picker: RandomPicker()) }
+}
+
+extension TopicLoadBalancer where Self == EveryListenerBalancer {
+    /// No balancing: every listening node gets every message.
+    public static var everyListener: EveryListenerBalancer { EveryListenerBalancer() }
+}
+
+extension ServiceLoadBalancer where Self == LeastRecentPicker {
+    /// rosy's default: the provider chosen least recently.
+    public static var leastRecent: LeastRecentPicker { LeastRecentPicker() }
+}
+
+extension ServiceLoadBalancer where Self == RoundRobinPicker {
+    /// The providers in turn.
+    public static var roundRobin: RoundRobinPicker { RoundRobinPicker() }
+}
+
+extension ServiceLoadBalancer where Self == RandomPicker {
+    /// A provider at random.
+    public static var random: RandomPicker { RandomPicker() }
+}

@@ -1,0 +1,62 @@
+import Foundation
+import RosyDiscovery
+import Synchronization
+
+/// The nodes this node knows (itself included), indexed by topic and by service.
+/// Reads are one lock and a dictionary lookup: they sit on the send path.
+final class MeshTopology: Sendable {
+    private struct State {
+        var nodes: [UUID: MeshNodeSpec] = [:]
+        var listeners: [String: [MeshNodeSpec]] = [:]
+        var providers: [String: [MeshNodeSpec]] = [:]
+    }
+    private let state = Mutex(State())
+
+    /// Adds or replaces a node; returns the spec it replaced.
+    @discardableResult
+    func upsert(_ spec: MeshNodeSpec) -> MeshNodeSpec? {
+        state.withLock { state in
+            let old = state.nodes.updateValue(spec, forKey: spec.id.uuid)
+            if old != spec { Self.reindex(&state) }
+            return old
+        }
+    }
+
+    /// Removes a node; returns its last spec.
+    @discardableResult
+    func remove(_ uuid: UUID) -> MeshNodeSpec? {
+        state.withLock { state in
+            let old = state.nodes.removeValue(forKey: uuid)
+            if old != nil { Self.reindex(&state) }
+            return old
+        }
+    }
+
+    /// Every known node, ordered by name then UUID.
+    var nodes: [MeshNodeSpec] {
+        state.withLock { Self.ordered($0.nodes.values) }
+    }
+
+    func listeners(of topic: String) -> [MeshNodeSpec] {
+        state.withLock { $0.listeners[topic] ?? [] }
+    }
+
+    func providers(of service: String) -> [MeshNodeSpec] {
+        state.withLock { $0.providers[service] ?? [] }
+    }
+
+    private static func reindex(_ state: inout State) {
+        var listeners: [String: [MeshNodeSpec]] = [:]
+        var providers: [String: [MeshNodeSpec]] = [:]
+        for node in ordered(state.nodes.values) {
+            for topic in node.topics { listeners[topic, default: []].append(node) }
+            for service in node.services { providers[service, default: []].append(node) }
+        }
+        state.listeners = listeners
+        state.providers = providers
+    }
+
+    private static func ordered(_ nodes: some Sequence<MeshNodeSpec>) -> [MeshNodeSpec] {
+        nodes.sorted { ($0.id.name, $0.id.uuid.uuidString) < ($1.id.name, $1.id.uuid.uuidString) }
+    }
+}

@@ -1,0 +1,116 @@
+import NIOCore
+import RosyDiscovery
+import RosyWire
+
+extension Node {
+    /// Provides `service`: `handler` answers each call; what it throws goes back to the
+    /// caller as an error response with the error's text. Calls run concurrently.
+    ///
+    /// ```swift
+    /// try await node.addService("multiply") { request in
+    ///     .int((request.args[0].intValue ?? 0) * (request.args[1].intValue ?? 0))
+    /// }
+    /// ```
+    public func addService(_ service: String, _ handler: @escaping ServiceHandler) async throws {
+        try FrameEncoder.validateName(service)
+        if dispatcher.setService(service, handler) {
+            await publish()
+        }
+    }
+
+    /// Stops providing `service`.
+    public func removeService(_ service: String) async {
+        if dispatcher.removeService(service) {
+            await publish()
+        } else {
+            logger.warning("Attempted to remove non-existing service=\(service)")
+        }
+    }
+
+    /// Calls `service` on one provider (chosen by the service load balancer) and returns its result.
+    ///
+    /// ```swift
+    /// let result = try await node.call("multiply", 2, 2, timeout: .seconds(5))
+    /// ```
+    ///
+    /// Throws ``ServiceCallError`` (no provider, remote error with the provider's text,
+    /// connection lost, timeout) or, before sending, ``FrameError``/``CodecError``.
+    public func call(_ service: String, _ args: Value..., kwargs: [String: Value] = [:], timeout: Duration? = nil) async throws -> Value {
+        try await call(service, args: args, kwargs: kwargs, timeout: timeout)
+    }
+
+    /// Calls `service` with the arguments as an array.
+    public func call(_ service: String, args: [Value], kwargs: [String: Value] = [:], timeout: Duration? = nil) async throws -> Value {
+        try FrameEncoder.validate(name: service, args: args, kwargs: kwargs)
+        let providers = topology.providers(of: service)
+        guard let provider = options.serviceLoadBalancer.chooseNode(providers, service: service) else {
+            throw ServiceCallError(.noProvider, service: service, message: "no node provides service '\(service)'")
+        }
+        var frame = makeBuffer()
+        try FrameEncoder.writeServiceRequest(id: 0, service: service, args: args, kwargs: kwargs, codec: codec, into: &frame)
+        let outcome: ServiceResponseFrame.Outcome
+        do {
+            outcome = try await link(to: provider).call(frame, timeout: timeout?.timeAmount)
+        } catch CallFailure.timeout {
+            throw ServiceCallError(.timeout, service: service, message: "no response within \(timeout.map { "\($0)" } ?? "the timeout")")
+        } catch CallFailure.connectionLost(let reason) {
+            throw ServiceCallError(.connectionLost, service: service, message: reason)
+        } catch CallFailure.tooManyCalls {
+            throw ServiceCallError(.connectionLost, service: service, message: "65,536 calls already wait on this connection")
+        } catch {
+            throw ServiceCallError(.connectionLost, service: service, message: "\(error)")
+        }
+        switch outcome {
+        case .success(var data):
+            do {
+                return try codec.decode(&data)
+            } catch {
+                throw ServiceCallError(.undecodableResponse, service: service, message: "\(error)")
+            }
+        case .failure(let text):
+            throw ServiceCallError(.remoteError, service: service, message: text)
+        }
+    }
+
+    /// Whether any node (this one included) provides `service` now.
+    public func hasProviders(_ service: String) -> Bool {
+        !topology.providers(of: service).isEmpty
+    }
+
+    /// Waits until some node provides `service`; returns `false` if `timeout` passed first.
+    @discardableResult
+    public func waitForProvider(_ service: String, timeout: Duration? = nil) async -> Bool {
+        await waitUntil(timeout: timeout) { self.hasProviders(service) }
+    }
+
+    /// A handle for calling one service again and again.
+    public func service(_ name: String) -> ServiceHandle {
+        ServiceHandle(node: self, name: name)
+    }
+}
+
+/// One service, for repeated calls.
+///
+/// ```swift
+/// let multiply = node.service("multiply")
+/// let four = try await multiply(2, 2)
+/// ```
+public struct ServiceHandle: Sendable {
+    public let node: Node
+    public let name: String
+
+    public func call(_ args: Value..., kwargs: [String: Value] = [:], timeout: Duration? = nil) async throws -> Value {
+        try await node.call(name, args: args, kwargs: kwargs, timeout: timeout)
+    }
+
+    public func callAsFunction(_ args: Value..., kwargs: [String: Value] = [:], timeout: Duration? = nil) async throws -> Value {
+        try await node.call(name, args: args, kwargs: kwargs, timeout: timeout)
+    }
+
+    public var hasProviders: Bool { node.hasProviders(name) }
+
+    @discardableResult
+    public func waitForProvider(timeout: Duration? = nil) async -> Bool {
+        await node.waitForProvider(name, timeout: timeout)
+    }
+}

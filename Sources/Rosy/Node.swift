@@ -1,0 +1,297 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import RosyDiscovery
+import RosyWire
+import Synchronization
+
+/// A node of a rosy mesh: it sends and listens to topics, calls and provides services.
+///
+/// Several nodes may share a name; topic messages and calls are then balanced among them.
+///
+/// ```swift
+/// try await Node.withNode(name: "greeter") { node in
+///     try await node.listen("some-topic") { message in print(message.args) }
+///     try await node.send("some-topic", "hello", kwargs: ["name": "world"])
+/// }
+/// ```
+///
+/// For a long-lived program, ``start(name:domainID:options:)`` and ``stop()``, or
+/// ``forever()`` to run until SIGINT or SIGTERM.
+public final class Node: Sendable {
+    /// Who this node is in the mesh: name, host and a unique id.
+    public let id: NodeID
+    /// The domain: only nodes of the same domain see each other.
+    public let domainID: String
+    /// The data codec (both ends of a connection must agree).
+    public let codec: any MessageCodec
+
+    let options: NodeOptions
+    let logger: Logger
+    let topology = MeshTopology()
+    let dispatcher: InboundDispatcher
+    private let servers: NodeServers
+    private let discovery: any Discovery
+    private let links = Mutex<[UUID: PeerLink]>([:])
+    private let lifecycle = Mutex(Lifecycle())
+    private let allocator = ByteBufferAllocator()
+
+    private struct Lifecycle {
+        var connectionSpecs: [ConnectionSpec] = []
+        var started = false
+        var stopped = false
+        var eventsTask: Task<Void, Never>?
+        var stopWaiters: [CheckedContinuation<Void, Never>] = []
+        var stopFinished = false
+        var stopFinishedWaiters: [CheckedContinuation<Void, Never>] = []
+        // Publishing the spec to discovery, serialized and coalesced.
+        var requestedVersion: UInt64 = 0
+        var publishedVersion: UInt64 = 0
+        var publishing = false
+        var publishWaiters: [(version: UInt64, continuation: CheckedContinuation<Void, Never>)] = []
+    }
+
+    private init(name: String, domainID: String, options: NodeOptions) {
+        self.id = NodeID(name: name, hostname: Host.name)
+        self.domainID = domainID
+        self.options = options
+        self.logger = options.logger
+        self.codec = options.codec ?? Node.defaultCodec
+        self.dispatcher = InboundDispatcher(codec: codec, logger: options.logger)
+        self.servers = NodeServers(dispatcher: dispatcher, options: options)
+        self.discovery = options.discovery ?? Node.defaultDiscovery(domainID: domainID)
+    }
+
+    /// Starts a node: opens its servers and joins the mesh of `domainID`
+    /// (else `ROSY_DOMAIN_ID`, else `default`).
+    ///
+    /// ```swift
+    /// let node = try await Node.start(name: "planner")
+    /// defer { Task { await node.stop() } }
+    /// ```
+    public static func start(name: String, domainID: String? = nil, options: NodeOptions = NodeOptions()) async throws -> Node {
+        try FrameEncoder.validateName(name)
+        let node = Node(name: name, domainID: Host.domainID(domainID), options: options)
+        do {
+            try await node.startUp()
+        } catch {
+            await node.stop()
+            throw error
+        }
+        return node
+    }
+
+    /// Starts a node from a program's `--name` and `--domain-id` arguments (as `rosy launch` passes them).
+    ///
+    /// ```swift
+    /// let node = try await Node.start(arguments: NodeArguments(defaultName: "planner"))
+    /// ```
+    public static func start(arguments: NodeArguments, options: NodeOptions = NodeOptions()) async throws -> Node {
+        try await start(name: arguments.name, domainID: arguments.domainID, options: options)
+    }
+
+    /// Runs `body` with a started node, then stops the node (also when `body` throws).
+    public static func withNode<Result: Sendable>(
+        name: String, domainID: String? = nil, options: NodeOptions = NodeOptions(),
+        _ body: (Node) async throws -> Result
+    ) async throws -> Result {
+        let node = try await start(name: name, domainID: domainID, options: options)
+        do {
+            let result = try await body(node)
+            await node.stop()
+            return result
+        } catch {
+            await node.stop()
+            throw error
+        }
+    }
+
+    private func startUp() async throws {
+        let specs = try await servers.start(uuid: id.uuid)
+        let events = discovery.events
+        let task = Task { [weak self] in
+            for await event in events {
+                guard let self else { return }
+                self.handle(event)
+            }
+        }
+        lifecycle.withLock {
+            $0.connectionSpecs = specs
+            $0.started = true
+            $0.eventsTask = task
+        }
+        let spec = currentSpec()
+        topology.upsert(spec)
+        try await discovery.register(spec)
+        logger.debug("Started node \(id) in domain \(domainID) with \(specs)")
+    }
+
+    /// Leaves the mesh: withdraws from discovery, sends what is still queued (for up to
+    /// two seconds), closes every connection and removes the Unix socket.
+    public func stop() async {
+        let first = lifecycle.withLock { state -> Bool in
+            defer { state.stopped = true }
+            return !state.stopped
+        }
+        if first {
+            await shutDown()
+            let waiters = lifecycle.withLock { state in
+                state.stopFinished = true
+                defer { state.stopFinishedWaiters = [] }
+                return state.stopFinishedWaiters
+            }
+            for waiter in waiters { waiter.resume() }
+        } else {
+            // Another call is stopping the node: return when it is done.
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let done = lifecycle.withLock { state -> Bool in
+                    if state.stopFinished { return true }
+                    state.stopFinishedWaiters.append(continuation)
+                    return false
+                }
+                if done { continuation.resume() }
+            }
+        }
+    }
+
+    private func shutDown() async {
+        let (wasStarted, task, waiters) = lifecycle.withLock { state -> (Bool, Task<Void, Never>?, [CheckedContinuation<Void, Never>]) in
+            defer { state.stopWaiters = [] }
+            return (state.started, state.eventsTask, state.stopWaiters)
+        }
+        for waiter in waiters { waiter.resume() }
+        guard wasStarted else {
+            await servers.stop()
+            return
+        }
+        await discovery.unregister()
+        task?.cancel()
+        let peers = links.withLock { links in
+            defer { links = [:] }
+            return Array(links.values)
+        }
+        let deadline = NIODeadline.now() + .seconds(2)
+        await withTaskGroup(of: Void.self) { group in
+            for link in peers { group.addTask { await link.flush(until: deadline) } }
+        }
+        for link in peers { link.close() }
+        await servers.stop()
+        logger.debug("Stopped node \(id)")
+    }
+
+    /// Waits until SIGINT or SIGTERM arrives (then stops the node) or the node is stopped.
+    ///
+    /// ```swift
+    /// try await node.addService("multiply") { request in ... }
+    /// print("Started service...")
+    /// await node.forever()
+    /// ```
+    public func forever() async {
+        let signals = SignalWaiter(signals: [SIGINT, SIGTERM]) { [weak self] in
+            Task { await self?.stop() }
+        }
+        defer { signals.cancel() }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let stopped = lifecycle.withLock { state -> Bool in
+                if state.stopped { return true }
+                state.stopWaiters.append(continuation)
+                return false
+            }
+            if stopped { continuation.resume() }
+        }
+        // Returns once the stop is complete, whoever started it.
+        await stop()
+    }
+
+    /// Every node this node knows in its domain, itself included.
+    public var meshNodes: [MeshNodeSpec] { topology.nodes }
+
+    // MARK: Mesh
+
+    private func handle(_ event: MeshEvent) {
+        switch event {
+        case .upserted(let spec):
+            guard spec.id.uuid != id.uuid else { return }
+            topology.upsert(spec)
+            links.withLock { $0[spec.id.uuid] }?.update(spec)
+        case .removed(let nodeID):
+            guard nodeID.uuid != id.uuid else { return }
+            topology.remove(nodeID.uuid)
+            links.withLock { $0.removeValue(forKey: nodeID.uuid) }?.close()
+        }
+    }
+
+    /// The link to `spec`'s node, created on first use.
+    func link(to spec: MeshNodeSpec) -> PeerLink {
+        links.withLock { links in
+            if let link = links[spec.id.uuid] { return link }
+            let link = PeerLink(spec: spec, settings: PeerLink.Settings(
+                group: options.eventLoopGroup, capacity: max(1, options.outboxCapacity),
+                timeToLive: options.outboxTimeToLive, maximumMessageSize: options.maximumMessageSize,
+                logger: logger))
+            links[spec.id.uuid] = link
+            return link
+        }
+    }
+
+    func makeBuffer() -> ByteBuffer { allocator.buffer(capacity: 64) }
+
+    private func currentSpec() -> MeshNodeSpec {
+        MeshNodeSpec(
+            id: id, connectionSpecs: lifecycle.withLock { $0.connectionSpecs },
+            topics: dispatcher.topics, services: dispatcher.services)
+    }
+
+    /// Tells the mesh (and this node's own view of it) about changed topics or services.
+    /// Returns once a spec at least this new is published.
+    func publish() async {
+        topology.upsert(currentSpec())
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let start = lifecycle.withLock { state -> Bool in
+                state.requestedVersion += 1
+                state.publishWaiters.append((state.requestedVersion, continuation))
+                if state.publishing { return false }
+                state.publishing = true
+                return true
+            }
+            if start { Task { await self.runPublisher() } }
+        }
+    }
+
+    private func runPublisher() async {
+        while true {
+            let target = lifecycle.withLock { state -> UInt64? in
+                guard state.publishedVersion < state.requestedVersion else {
+                    state.publishing = false
+                    return nil
+                }
+                return state.requestedVersion
+            }
+            guard let target else { return }
+            let spec = currentSpec()
+            let stopped = lifecycle.withLock { $0.stopped }
+            if !stopped {
+                do {
+                    try await discovery.update(spec)
+                } catch {
+                    logger.error("Could not publish node \(id) to discovery: \(error)")
+                }
+            }
+            let ready = lifecycle.withLock { state -> [CheckedContinuation<Void, Never>] in
+                state.publishedVersion = target
+                let ready = state.publishWaiters.filter { $0.version <= target }.map(\.continuation)
+                state.publishWaiters.removeAll { $0.version <= target }
+                return ready
+            }
+            for waiter in ready { waiter.resume() }
+        }
+    }
+}
+
+extension Duration {
+    var timeAmount: TimeAmount {
+        let (seconds, attoseconds) = components
+        return .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}

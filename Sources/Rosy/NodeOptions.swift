@@ -1,0 +1,46 @@
+import Logging
+import NIOCore
+import NIOPosix
+import RosyDiscovery
+import RosyWire
+
+/// How a node is set up. Every option has rosy's default.
+///
+/// ```swift
+/// var options = NodeOptions()
+/// options.allowTCPConnections = false          // same-host only, over the Unix socket
+/// options.codec = JSONCodec()
+/// options.topicLoadBalancer = .everyListener
+/// let node = try await Node.start(name: "planner", options: options)
+/// ```
+public struct NodeOptions: Sendable {
+    /// Serve peers on a Unix socket in the runtime directory (same-host peers use it).
+    public var allowUnixConnections = true
+    /// Serve peers over TCP, on an ephemeral port of each of ``serverHosts``.
+    public var allowTCPConnections = true
+    /// The addresses the TCP server binds to (default: every IPv4 interface).
+    public var serverHosts: [String] = ["0.0.0.0"]
+    /// The host name peers use to reach the TCP server; default `<hostname>.local`, as rosy.
+    public var advertisedHost: String?
+    /// The data codec; `nil` means pickle, as Python rosy. Every node of a mesh must agree.
+    public var codec: (any MessageCodec)?
+    /// Which listeners of a topic get each message (default: one per node name, least recently chosen).
+    public var topicLoadBalancer: any TopicLoadBalancer = GroupByNodeNameBalancer()
+    /// Which provider of a service gets each call (default: least recently chosen).
+    public var serviceLoadBalancer: any ServiceLoadBalancer = LeastRecentPicker()
+    /// How to find the rest of the mesh; `nil` means ``LocalDiscovery`` for the node's domain.
+    public var discovery: (any Discovery)?
+    /// Topic messages waiting per peer; when full, a sender waits up to ``outboxTimeToLive``
+    /// for a live connection to drain, then the oldest message is dropped with a warning.
+    public var outboxCapacity = 100
+    /// A topic message not written to its peer within this time is dropped with a warning.
+    public var outboxTimeToLive: TimeAmount = .seconds(5)
+    /// The largest frame this node accepts from a peer; a larger one closes that connection.
+    public var maximumMessageSize = defaultMaximumMessageSize
+    /// The event loops for sockets (default: NIO's shared singleton group).
+    public var eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    /// Where the node logs.
+    public var logger = Logger(label: "rosy.node")
+
+    public init() {}
+}

@@ -1,0 +1,65 @@
+import NIOCore
+import NIOPosix
+import RosyDiscovery
+import RosyWire
+
+/// Opens a connection to a peer: its Unix socket when the peer is on this host, else its
+/// TCP specs in order, IPv4 first (as rosy does).
+enum PeerConnector {
+    /// The specs worth trying, in order.
+    static func candidates(_ spec: MeshNodeSpec, hostname: String) -> [ConnectionSpec] {
+        var unix: [ConnectionSpec] = []
+        var ipv4: [ConnectionSpec] = []
+        var ipv6: [ConnectionSpec] = []
+        for candidate in spec.connectionSpecs {
+            switch candidate {
+            case .unix(_, let host) where host == hostname: unix.append(candidate)
+            case .unix: break
+            case .ip(_, _, let family): if family == 10 { ipv6.append(candidate) } else { ipv4.append(candidate) }
+            }
+        }
+        return unix + ipv4 + ipv6
+    }
+
+    static func connect(to spec: MeshNodeSpec, link: PeerLink, settings: PeerLink.Settings) async throws -> ClientConnection {
+        let candidates = candidates(spec, hostname: Host.name)
+        guard !candidates.isEmpty else {
+            throw NodeError("node \(spec.id) has no connection spec this host can use")
+        }
+        var errors: [String] = []
+        for candidate in candidates {
+            do {
+                return try await connect(candidate, link: link, settings: settings)
+            } catch {
+                errors.append("\(candidate): \(error)")
+            }
+        }
+        throw NodeError(errors.joined(separator: "; "))
+    }
+
+    private static func connect(_ candidate: ConnectionSpec, link: PeerLink, settings: PeerLink.Settings) async throws -> ClientConnection {
+        let logger = settings.logger
+        let maximumMessageSize = settings.maximumMessageSize
+        let initializer: @Sendable (any Channel) -> EventLoopFuture<ClientConnection> = { channel in
+            channel.eventLoop.makeCompletedFuture {
+                let connection = ClientConnection(channel: channel)
+                try channel.pipeline.syncOperations.addHandler(
+                    ByteToMessageHandler(ServiceResponseDecoder(maximumMessageSize: maximumMessageSize)))
+                try channel.pipeline.syncOperations.addHandler(
+                    ClientConnectionHandler(connection: connection, link: link, logger: logger))
+                return connection
+            }
+        }
+        let bootstrap = ClientBootstrap(group: settings.group)
+            .connectTimeout(.seconds(5))
+            .channelOption(.writeBufferWaterMark, value: .init(low: 256 * 1024, high: 1024 * 1024))
+        switch candidate {
+        case .unix(let path, _):
+            return try await bootstrap.connect(unixDomainSocketPath: path, channelInitializer: initializer)
+        case .ip(let host, let port, _):
+            return try await bootstrap
+                .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .connect(host: host, port: port, channelInitializer: initializer)
+        }
+    }
+}

@@ -1,0 +1,84 @@
+import OrderedCollections
+import RosyWire
+
+/// rosy messages in MCAP: one channel per topic, message encoding `json`, each message
+/// the object `{"args": [...], "kwargs": {...}}` (a JSON schema says so), log time the
+/// receive time.
+enum MCAPRecordingFormat {
+    static let schema = MCAPWriter.Schema(
+        name: "rosy.Message",
+        encoding: "jsonschema",
+        data: Array("""
+        {"title":"rosy.Message","description":"A rosy topic message: positional and keyword arguments.",\
+        "type":"object","properties":{"args":{"type":"array"},"kwargs":{"type":"object"}},\
+        "required":["args","kwargs"]}
+        """.utf8))
+
+    static func messageData(_ message: RecordedMessage) -> [UInt8] {
+        var kwargs = OrderedDictionary<Value, Value>()
+        for (key, value) in message.kwargs { kwargs[.string(key)] = value }
+        let object: Value = .dict([.string("args"): .list(message.args), .string("kwargs"): .dict(kwargs)])
+        return Array(object.jsonText.utf8)
+    }
+
+    static func messages(from bytes: [UInt8]) throws -> ([RecordedMessage], Bool) {
+        let contents = try MCAPReader.read(bytes)
+        var messages: [RecordedMessage] = []
+        messages.reserveCapacity(contents.messages.count)
+        for message in contents.messages {
+            guard let channel = contents.channels[message.channelID] else {
+                throw MCAPError("corrupt MCAP file: a message on unknown channel \(message.channelID)")
+            }
+            guard channel.messageEncoding == "json" else {
+                throw MCAPError("channel '\(channel.topic)' has message encoding '\(channel.messageEncoding)'; rosy reads only 'json'")
+            }
+            let value: Value
+            do { value = try JSONReader.parse(Array(message.data)) } catch {
+                throw MCAPError("a message on '\(channel.topic)': \(error)")
+            }
+            var args: [Value] = []
+            var kwargs = OrderedDictionary<String, Value>()
+            if let object = value.dictValue {
+                args = object[.string("args")]?.arrayValue ?? []
+                for (key, value) in object[.string("kwargs")]?.dictValue ?? [:] {
+                    if let key = key.stringValue { kwargs[key] = value }
+                }
+            } else {
+                args = [value]  // a plain JSON message from another tool: one argument
+            }
+            let time = Int64(clamping: message.logTime)
+            messages.append(RecordedMessage(time: time, topic: channel.topic, args: args, kwargs: kwargs))
+        }
+        return (messages, contents.isComplete)
+    }
+}
+
+/// Writes rosy messages to an MCAP file (see ``MCAPRecordingFormat``).
+final class MCAPRecordingWriter: RecordingWriter {
+    private let writer: MCAPWriter
+    private var channels: [String: UInt16] = [:]
+
+    /// Creates the file; the topics' channels come first, in the order given.
+    init(path: String, topics: [String], chunkSizeLimit: Int = 1 << 20) throws {
+        writer = try MCAPWriter(path: path, library: "rosy-swift \(RosyCommand.version)")
+        writer.chunkSizeLimit = chunkSizeLimit
+        for topic in topics { _ = try channel(for: topic) }
+    }
+
+    private func channel(for topic: String) throws -> UInt16 {
+        if let id = channels[topic] { return id }
+        let id = try writer.addChannel(topic: topic, messageEncoding: "json", schema: MCAPRecordingFormat.schema)
+        channels[topic] = id
+        return id
+    }
+
+    func append(_ message: RecordedMessage) throws {
+        let channel = try channel(for: message.topic)
+        try writer.addMessage(channel: channel, logTime: UInt64(clamping: message.time),
+                              data: MCAPRecordingFormat.messageData(message))
+    }
+
+    func flush() throws { try writer.flushChunk() }
+
+    func finish() throws { try writer.finish() }
+}

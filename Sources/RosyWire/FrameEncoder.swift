@@ -1,0 +1,133 @@
+import NIOCore
+
+/// Writes rosy frames. Arguments are encoded once; the resulting buffer can be written to
+/// every peer as is (a `ByteBuffer` shares its storage, so that costs no copy).
+///
+/// ```swift
+/// var buffer = ByteBufferAllocator().buffer(capacity: 64)
+/// try FrameEncoder.writeTopicMessage(topic: "some-topic", args: ["hello"], kwargs: ["name": "world"],
+///                                    codec: codec, into: &buffer)
+/// ```
+///
+/// Every limit of the wire (names up to 255 bytes, up to 255 args and 255 kwargs) is
+/// checked before the first byte is written, so a failed call leaves `buffer` unchanged.
+public enum FrameEncoder {
+    /// Appends a topic message frame (`t`, topic, args, kwargs).
+    @inlinable
+    public static func writeTopicMessage<Kwargs: Collection>(
+        topic: String, args: [Value], kwargs: Kwargs, codec: some MessageCodec, into buffer: inout ByteBuffer
+    ) throws where Kwargs.Element == (key: String, value: Value) {
+        try validate(name: topic, args: args, kwargs: kwargs)
+        let start = buffer.writerIndex
+        do {
+            buffer.writeInteger(FramePrefix.topicMessage)
+            writeShortString(topic, into: &buffer)
+            try writeArguments(args: args, kwargs: kwargs, codec: codec, into: &buffer)
+        } catch {
+            buffer.moveWriterIndex(to: start)
+            throw error
+        }
+    }
+
+    /// Appends a service request frame (`s`, id, service, args, kwargs).
+    /// The id is at offset 1 of the frame: ``setRequestID(_:inFrameAt:of:)`` changes it later.
+    @inlinable
+    public static func writeServiceRequest<Kwargs: Collection>(
+        id: UInt16, service: String, args: [Value], kwargs: Kwargs, codec: some MessageCodec,
+        into buffer: inout ByteBuffer
+    ) throws where Kwargs.Element == (key: String, value: Value) {
+        try validate(name: service, args: args, kwargs: kwargs)
+        let start = buffer.writerIndex
+        do {
+            buffer.writeInteger(FramePrefix.serviceRequest)
+            buffer.writeInteger(id, endianness: .little)
+            writeShortString(service, into: &buffer)
+            try writeArguments(args: args, kwargs: kwargs, codec: codec, into: &buffer)
+        } catch {
+            buffer.moveWriterIndex(to: start)
+            throw error
+        }
+    }
+
+    /// Rewrites the request id of a service request frame that starts at `frameStart`.
+    public static func setRequestID(_ id: UInt16, inFrameAt frameStart: Int, of buffer: inout ByteBuffer) {
+        buffer.setInteger(id, at: frameStart + 1, endianness: .little)
+    }
+
+    /// Appends a successful service response: id, `0x00`, the result's data item.
+    public static func writeServiceResult(
+        id: UInt16, result: Value, codec: some MessageCodec, into buffer: inout ByteBuffer
+    ) throws {
+        let start = buffer.writerIndex
+        do {
+            buffer.writeInteger(id, endianness: .little)
+            buffer.writeInteger(ResponseStatus.success)
+            try writeDataItem(result, codec: codec, into: &buffer)
+        } catch {
+            buffer.moveWriterIndex(to: start)
+            throw error
+        }
+    }
+
+    /// Appends an error service response: id, `0xEE`, u16 length and the UTF-8 text
+    /// (cut at a character boundary if longer than 65,535 bytes).
+    public static func writeServiceError(id: UInt16, message: String, into buffer: inout ByteBuffer) {
+        var utf8 = Array(message.utf8)
+        if utf8.count > Int(UInt16.max) {
+            var cut = Int(UInt16.max)
+            // Step back over continuation bytes (10xxxxxx) to a character start.
+            while cut > 0 && utf8[cut] & 0xC0 == 0x80 { cut -= 1 }
+            utf8.removeSubrange(cut...)
+        }
+        buffer.writeInteger(id, endianness: .little)
+        buffer.writeInteger(ResponseStatus.failure)
+        buffer.writeInteger(UInt16(utf8.count), endianness: .little)
+        buffer.writeBytes(utf8)
+    }
+
+    /// Appends one data item: u32 length, then the codec's encoding of `value`.
+    public static func writeDataItem(_ value: Value, codec: some MessageCodec, into buffer: inout ByteBuffer) throws {
+        let lengthIndex = buffer.writerIndex
+        buffer.writeInteger(UInt32(0), endianness: .little)
+        try codec.encode(value, into: &buffer)
+        let length = buffer.writerIndex - lengthIndex - 4
+        guard length <= Int(UInt32.max) else { throw FrameError.dataItemTooLarge(bytes: length) }
+        buffer.setInteger(UInt32(length), at: lengthIndex, endianness: .little)
+    }
+
+    /// Checks a frame's name and argument counts against the wire's limits.
+    @inlinable
+    public static func validate<Kwargs: Collection>(name: String, args: [Value], kwargs: Kwargs) throws
+    where Kwargs.Element == (key: String, value: Value) {
+        try validateName(name)
+        guard args.count <= 255 else { throw FrameError.tooManyArguments(count: args.count) }
+        guard kwargs.count <= 255 else { throw FrameError.tooManyArguments(count: kwargs.count) }
+        for (key, _) in kwargs { try validateName(key) }
+    }
+
+    /// Checks that `name` fits a short string (at most 255 bytes of UTF-8).
+    public static func validateName(_ name: String) throws {
+        let count = name.utf8.count
+        guard count <= 255 else { throw FrameError.nameTooLong(name, bytes: count) }
+    }
+
+    /// A short string: u8 length, then the UTF-8 bytes (the caller checked the length).
+    @usableFromInline
+    static func writeShortString(_ string: String, into buffer: inout ByteBuffer) {
+        buffer.writeInteger(UInt8(truncatingIfNeeded: string.utf8.count))
+        buffer.writeString(string)
+    }
+
+    @inlinable
+    static func writeArguments<Kwargs: Collection>(
+        args: [Value], kwargs: Kwargs, codec: some MessageCodec, into buffer: inout ByteBuffer
+    ) throws where Kwargs.Element == (key: String, value: Value) {
+        buffer.writeInteger(UInt8(truncatingIfNeeded: args.count))
+        for arg in args { try writeDataItem(arg, codec: codec, into: &buffer) }
+        buffer.writeInteger(UInt8(truncatingIfNeeded: kwargs.count))
+        for (key, value) in kwargs {
+            writeShortString(key, into: &buffer)
+            try writeDataItem(value, codec: codec, into: &buffer)
+        }
+    }
+}

@@ -1,0 +1,29 @@
+import NIOCore
+
+/// The default codec, as Python rosy's: Python pickles of plain data.
+///
+/// Writes protocol 5 as `pickle.dumps` does; reads protocols 0 to 5 of plain data (None,
+/// bool, int up to 64 bits, float, str, bytes/bytearray, tuple, list, dict, set/frozenset).
+/// A pickle that names any global or builds any object is refused with a ``CodecError``
+/// and nothing in it is run.
+///
+/// ```swift
+/// var buffer = ByteBuffer()
+/// try PickleCodec().encode(["x": 1.5], into: &buffer)
+/// let value = try PickleCodec().decode(&buffer)   // ["x": 1.5]
+/// ```
+public struct PickleCodec: MessageCodec {
+    public let name = "pickle"
+    public init() {}
+
+    public func encode(_ value: Value, into buffer: inout ByteBuffer) throws {
+        var emitter = PickleEmitter()
+        emitter.writePickle(of: value, into: &buffer)
+    }
+
+    /// Reads one pickle; bytes after its STOP opcode are ignored, as Python's `pickle.loads`
+    /// ignores them.
+    public func decode(_ buffer: inout ByteBuffer) throws -> Value {
+        try PickleReader().readValue(&buffer)
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+import RosyTestSupport
+import RosyWire
+import XCTest
+
+@testable import RosyCLI
+
+/// Damaged recordings give an error or the messages before the damage: never a crash.
+final class DamagedRecordingTests: XCTestCase {
+    private func sample(_ format: RecordingFormat, in dir: URL) throws -> [UInt8] {
+        let path = dir.appendingPathComponent("sample.\(format.fileExtension)").path
+        let writer = format == .mcap
+            ? try MCAPRecordingWriter(path: path, topics: ["a", "b"], chunkSizeLimit: 300) as RecordingWriter
+            : try RosyBagWriter(path: path)
+        for i in 0..<12 {
+            try writer.append(RecordedMessage(time: 1_700_000_000_000_000_000 + Int64(i) * 1_000_000, topic: i % 2 == 0 ? "a" : "b",
+                                              args: [.int(Int64(i)), .string(String(repeating: "x", count: i)), .list([.double(0.5), .none])],
+                                              kwargs: ["k": .tuple([.bool(true), .bytes([1, 2])])]))
+        }
+        try writer.finish()
+        return [UInt8](try XCTUnwrap(FileManager.default.contents(atPath: path)))
+    }
+
+    func testEveryTruncationReadsOrFailsCleanly() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for format in RecordingFormat.allCases {
+            let bytes = try sample(format, in: dir)
+            var lastCount = 0
+            for length in 0...bytes.count {
+                if let recording = try? Recording(bytes: Array(bytes.prefix(length)), path: "cut") {
+                    // Complete means every message is there (an MCAP file may lose its summary).
+                    // (A .bag cut between two pickles is a complete shorter bag.)
+                    if recording.isComplete, format == .mcap { XCTAssertEqual(recording.messages.count, 12, "\(format) at \(length)") }
+                    XCTAssertGreaterThanOrEqual(recording.messages.count, lastCount, "\(format): fewer messages from a longer prefix")
+                    lastCount = recording.messages.count
+                }
+            }
+            XCTAssertEqual(lastCount, 12, "\(format)")
+        }
+    }
+
+    func testFlippedBytesReadOrFailCleanly() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var generator = SystemRandomNumberGenerator()
+        for format in RecordingFormat.allCases {
+            let bytes = try sample(format, in: dir)
+            for _ in 0..<2000 {
+                var damaged = bytes
+                for _ in 0..<Int.random(in: 1...4, using: &generator) {
+                    damaged[Int.random(in: 0..<damaged.count, using: &generator)] = UInt8.random(in: 0...255, using: &generator)
+                }
+                _ = try? Recording(bytes: damaged, path: "flipped")
+            }
+        }
+    }
+}

@@ -1,5 +1,0 @@
-import XCTest
-
-final class RosyCLITestsPlaceholder: XCTestCase {
-    func testBuilds() {}
-}

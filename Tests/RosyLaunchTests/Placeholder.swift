@@ -1,5 +1,0 @@
-import XCTest
-
-final class RosyLaunchTestsPlaceholder: XCTestCase {
-    func testBuilds() {}
-}

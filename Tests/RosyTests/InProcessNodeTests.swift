@@ -1,0 +1,292 @@
+import Foundation
+import Rosy
+import RosyDiscovery
+import RosyTestSupport
+import RosyWire
+import XCTest
+
+/// Nodes in one process, on real sockets, found through an in-process discovery.
+final class InProcessNodeTests: XCTestCase {
+    func testANodeReceivesItsOwnMessages() async throws {
+        let mesh = InProcessMesh()
+        try await Node.withNode(name: "solo", options: .inProcess(mesh)) { node in
+            let received = Collector<TopicMessage>()
+            try await node.listen("echo") { received.append($0) }
+            XCTAssertTrue(node.hasListeners("echo"))
+            try await node.send("echo", "hello", kwargs: ["name": "world"])
+            try await received.wait(for: 1)
+            XCTAssertEqual(received.values, [TopicMessage(topic: "echo", args: ["hello"], kwargs: ["name": "world"])])
+        }
+    }
+
+    func testFanOutOverUnixAndTCP() async throws {
+        let mesh = InProcessMesh()
+        let sender = try await Node.start(name: "sender", options: .inProcess(mesh))
+        let viaUnix = try await Node.start(name: "a", options: .inProcess(mesh))
+        let viaTCP = try await Node.start(name: "b", options: .inProcess(mesh, tcp: true, unix: false))
+        let a = Collector<TopicMessage>(), b = Collector<TopicMessage>()
+        try await viaUnix.listen("news") { a.append($0) }
+        try await viaTCP.listen("news") { b.append($0) }
+        _ = await sender.waitUntilListeners("news", count: 2)
+        for i in 0..<10 { try await sender.send("news", .int(Int64(i))) }
+        try await a.wait(for: 10)
+        try await b.wait(for: 10)
+        XCTAssertEqual(a.values.map(\.args), (0..<10).map { [.int(Int64($0))] })
+        XCTAssertEqual(b.values.map(\.args), (0..<10).map { [.int(Int64($0))] })
+        for node in [sender, viaUnix, viaTCP] { await node.stop() }
+    }
+
+    func testSameNameNodesShareTheLoad() async throws {
+        let mesh = InProcessMesh()
+        let sender = try await Node.start(name: "sender", options: .inProcess(mesh))
+        let workers = [try await Node.start(name: "worker", options: .inProcess(mesh)),
+                       try await Node.start(name: "worker", options: .inProcess(mesh))]
+        let other = try await Node.start(name: "logger", options: .inProcess(mesh))
+        let counts = [Collector<Int>(), Collector<Int>()]
+        let logged = Collector<Int>()
+        for (index, worker) in workers.enumerated() {
+            try await worker.listen("jobs") { _ in counts[index].append(1) }
+        }
+        try await other.listen("jobs") { _ in logged.append(1) }
+        _ = await sender.waitUntilListeners("jobs", count: 3)
+        for _ in 0..<20 { try await sender.send("jobs") }
+        try await logged.wait(for: 20)
+        try await Collector.waitForSum(counts, 20)
+        // Least recently chosen: the two workers alternate.
+        XCTAssertEqual(counts.map(\.count), [10, 10])
+        for node in workers + [sender, other] { await node.stop() }
+    }
+
+    func testServiceCallsRunConcurrentlyAndAnswerOutOfOrder() async throws {
+        let mesh = InProcessMesh()
+        let provider = try await Node.start(name: "provider", options: .inProcess(mesh))
+        let caller = try await Node.start(name: "caller", options: .inProcess(mesh))
+        let finished = Collector<Int64>()
+        try await provider.addService("slow-echo") { request in
+            let n = request.args.first?.intValue ?? 0
+            // Later requests finish first.
+            try await Task.sleep(for: .milliseconds(10 * (20 - n)))
+            finished.append(n)
+            return .int(n * 10)
+        }
+        let ready = await caller.waitForProvider("slow-echo", timeout: .seconds(30))
+        XCTAssertTrue(ready)
+        let results = try await withThrowingTaskGroup(of: (Int64, Value).self) { group in
+            for n in Int64(0)..<20 {
+                group.addTask { (n, try await caller.call("slow-echo", .int(n))) }
+            }
+            var results: [Int64: Value] = [:]
+            for try await (n, value) in group { results[n] = value }
+            return results
+        }
+        for n in Int64(0)..<20 { XCTAssertEqual(results[n], .int(n * 10)) }
+        XCTAssertNotEqual(finished.values, finished.values.sorted(), "responses should have come out of order")
+        await caller.stop()
+        await provider.stop()
+    }
+
+    func testServiceErrorsAreTyped() async throws {
+        let mesh = InProcessMesh()
+        let provider = try await Node.start(name: "provider", options: .inProcess(mesh))
+        let caller = try await Node.start(name: "caller", options: .inProcess(mesh))
+        struct Refused: Error, CustomStringConvertible { var description: String { "Refused('no way')" } }
+        try await provider.addService("refuse") { _ in throw Refused() }
+        try await provider.addService("hang") { _ in try await Task.sleep(for: .seconds(3600)); return nil }
+        let ready = await caller.waitForProvider("hang", timeout: .seconds(30))
+        XCTAssertTrue(ready)
+
+        await assertCallError(.remoteError, message: "Refused('no way')") { try await caller.call("refuse") }
+        await assertCallError(.noProvider) { try await caller.call("nobody") }
+        await assertCallError(.timeout) { try await caller.call("hang", timeout: .milliseconds(200)) }
+        // The connection is still good after a timeout.
+        await assertCallError(.remoteError) { try await caller.call("refuse") }
+
+        // A provider that goes away fails the calls waiting on it at once.
+        let pending = Task { try await caller.call("hang") }
+        try await Task.sleep(for: .milliseconds(200))
+        await provider.stop()
+        await assertCallError(.connectionLost) { try await pending.value }
+        await caller.stop()
+    }
+
+    func testHundredThousandMessagesArriveInOrder() async throws {
+        let mesh = InProcessMesh()
+        let sender = try await Node.start(name: "sender", options: .inProcess(mesh))
+        let receiver = try await Node.start(name: "receiver", options: .inProcess(mesh))
+        let received = Collector<Int64>()
+        try await receiver.listen("count") { received.append($0.args.first?.intValue ?? -1) }
+        let ready = await sender.waitForListener("count", timeout: .seconds(30))
+        XCTAssertTrue(ready)
+        for i in Int64(0)..<100_000 { try await sender.send("count", .int(i)) }
+        try await received.wait(for: 100_000, timeout: .seconds(300))
+        XCTAssertEqual(received.values, Array(0..<100_000))
+        await sender.stop()
+        await receiver.stop()
+    }
+
+    func testHandlesAndMessageSequence() async throws {
+        let mesh = InProcessMesh()
+        try await Node.withNode(name: "solo", options: .inProcess(mesh)) { node in
+            let messages = try await node.messages(on: "seq")
+            let topic = node.topic("seq")
+            let ready = await topic.waitForListener(timeout: .seconds(10))
+        XCTAssertTrue(ready)
+            try await topic.send("one")
+            try await topic.send("two")
+            var seen: [Value] = []
+            for await message in messages {
+                seen += message.args
+                if seen.count == 2 { break }
+            }
+            XCTAssertEqual(seen, ["one", "two"])
+
+            try await node.addService("double") { .int(($0.args.first?.intValue ?? 0) * 2) }
+            let double = node.service("double")
+            XCTAssertTrue(double.hasProviders)
+            let result = try await double(21)
+            XCTAssertEqual(result, 42)
+            await node.removeService("double")
+            XCTAssertFalse(double.hasProviders)
+        }
+    }
+
+    func testLimitsThrowAtTheCall() async throws {
+        let mesh = InProcessMesh()
+        try await Node.withNode(name: "solo", options: .inProcess(mesh)) { node in
+            let long = String(repeating: "x", count: 256)
+            do {
+                try await node.send(long, "hello")
+                XCTFail("expected an error")
+            } catch let error as FrameError {
+                XCTAssertEqual(error, .nameTooLong(long, bytes: 256))
+            }
+            do {
+                _ = try await node.call("s", args: [Value](repeating: 1, count: 300))
+                XCTFail("expected an error")
+            } catch let error as FrameError {
+                XCTAssertEqual(error, .tooManyArguments(count: 300))
+            }
+        }
+    }
+
+    func testTheUnixSocketIsRemovedOnStopAndStaleSocketsNeverBlock() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let directory = environment["XDG_RUNTIME_DIR"].map { URL(fileURLWithPath: $0).appendingPathComponent("rosy") }
+            ?? URL(fileURLWithPath: "/tmp/rosy-\(getuid())")
+        let sockets = directory.appendingPathComponent("sockets")
+        try FileManager.default.createDirectory(at: sockets, withIntermediateDirectories: true)
+        // A socket file whose owner died: bound, never unlinked.
+        let stale = sockets.appendingPathComponent("\(UUID().uuidString.lowercased()).sock").path
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: Array(stale.utf8))
+            raw[stale.utf8.count] = 0
+        }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        XCTAssertEqual(bound, 0)
+        close(fd)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: stale))
+
+        let node = try await Node.start(name: "solo", options: .inProcess(InProcessMesh()))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: stale), "a stale socket is swept away")
+        var own: String?
+        for case .unix(let path, _) in node.meshNodes.flatMap(\.connectionSpecs) { own = path }
+        let path = try XCTUnwrap(own)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: path))
+        await node.stop()
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path), "the socket is removed on stop")
+    }
+
+    func testABadFrameClosesThatConnectionAndTheNodeGoesOn() async throws {
+        let mesh = InProcessMesh()
+        try await Node.withNode(name: "solo", options: .inProcess(mesh)) { node in
+            let received = Collector<TopicMessage>()
+            try await node.listen("ok") { received.append($0) }
+            var path = ""
+            for case .unix(let socketPath, _) in node.meshNodes.flatMap(\.connectionSpecs) { path = socketPath }
+            // An unknown prefix, then an oversized length: the server closes each connection.
+            let script = """
+            import socket, sys
+            for payload in (b"x" + b"\\0" * 10, b"t\\x01a\\x01\\xff\\xff\\xff\\x7f"):
+                s = socket.socket(socket.AF_UNIX)
+                s.connect(sys.argv[1])
+                s.sendall(payload)
+                s.settimeout(30)
+                print("closed" if s.recv(10) == b"" else "open")
+            """
+            let result = try TestSupport.runPython(script, [path])
+            XCTAssertEqual(result.stdout, "closed\nclosed\n", result.stderr)
+            try await node.send("ok", "still fine")
+            try await received.wait(for: 1)
+            XCTAssertEqual(received.values.first?.args, ["still fine"])
+        }
+    }
+
+    private func assertCallError(
+        _ code: ServiceCallError.Code, message: String? = nil,
+        file: StaticString = #filePath, line: UInt = #line, _ body: () async throws -> Value
+    ) async {
+        do {
+            let value = try await body()
+            XCTFail("expected \(code), got \(value)", file: file, line: line)
+        } catch let error as ServiceCallError {
+            XCTAssertEqual(error.code, code, "\(error)", file: file, line: line)
+            if let message { XCTAssertEqual(error.message, message, file: file, line: line) }
+        } catch {
+            XCTFail("unexpected \(error)", file: file, line: line)
+        }
+    }
+}
+
+extension Node {
+    /// Waits until `count` nodes listen to `topic` (in-process tests).
+    func waitUntilListeners(_ topic: String, count: Int) async -> Bool {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while meshNodes.filter({ $0.topics.contains(topic) }).count < count {
+            if ContinuousClock.now >= deadline { return false }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        return true
+    }
+}
+
+extension Collector where Element == Int {
+    static func waitForSum(_ collectors: [Collector<Int>], _ total: Int) async throws {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while collectors.map(\.count).reduce(0, +) < total {
+            if ContinuousClock.now >= deadline { throw TestError("timed out waiting for \(total) messages") }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+    }
+}
+
+final class CodableNodeTests: XCTestCase {
+    struct Pose: Codable, Equatable, Sendable {
+        var x: Double
+        var y: Double
+        var label: String?
+    }
+
+    func testCodableValuesTravelAsDicts() async throws {
+        var options = NodeOptions.inProcess(InProcessMesh())
+        options.codec = PickleCodec()
+        try await Node.withNode(name: "solo", options: options) { node in
+            let received = Collector<TopicMessage>()
+            try await node.listen("pose") { received.append($0) }
+            try await node.send("pose", encoding: Pose(x: 1, y: 2.5, label: "home"))
+            try await received.wait(for: 1)
+            XCTAssertEqual(try received.values[0].decode(Pose.self), Pose(x: 1, y: 2.5, label: "home"))
+
+            try await node.addService("mirror") { request in
+                let pose = try request.decode(Pose.self)
+                return try Value(encoding: Pose(x: -pose.x, y: -pose.y, label: pose.label))
+            }
+            let mirrored = try await node.call("mirror", encoding: Pose(x: 3, y: 4, label: nil), as: Pose.self)
+            XCTAssertEqual(mirrored, Pose(x: -3, y: -4, label: nil))
+        }
+    }
+}

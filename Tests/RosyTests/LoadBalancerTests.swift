@@ -1,0 +1,67 @@
+import Foundation
+import Rosy
+import RosyDiscovery
+import XCTest
+
+final class LoadBalancerTests: XCTestCase {
+    private func node(_ name: String) -> MeshNodeSpec {
+        MeshNodeSpec(id: NodeID(name: name, hostname: "host"), connectionSpecs: [], topics: ["t"])
+    }
+
+    func testLeastRecentPicksNewNodesFirstThenTheLeastRecentlyChosen() {
+        let picker = LeastRecentPicker()
+        let a = node("w"), b = node("w"), c = node("w")
+        let first = [picker.pick([a, b]), picker.pick([a, b])]
+        XCTAssertEqual(Set(first.map(\.id)), [a.id, b.id], "both new nodes come before either repeats")
+        // A node that joins later is new, so it comes first.
+        XCTAssertEqual(picker.pick([a, b, c]).id, c.id)
+        // Then the least recently chosen of the rest.
+        XCTAssertEqual(picker.pick([a, b, c]).id, first[0].id)
+        XCTAssertEqual(picker.pick([a, b, c]).id, first[1].id)
+    }
+
+    func testLeastRecentBreaksTiesAtRandom() {
+        let a = node("w"), b = node("w")
+        var firstPicks = Set<NodeID>()
+        for _ in 0..<200 { firstPicks.insert(LeastRecentPicker().pick([a, b]).id) }
+        XCTAssertEqual(firstPicks, [a.id, b.id])
+    }
+
+    func testDefaultTopicBalancerSendsToOneNodePerName() {
+        let balancer = GroupByNodeNameBalancer()
+        let workers = [node("worker"), node("worker"), node("worker")]
+        let logger = node("logger")
+        var perWorker: [NodeID: Int] = [:]
+        for _ in 0..<30 {
+            let chosen = balancer.chooseNodes(workers + [logger], topic: "t")
+            XCTAssertEqual(chosen.count, 2)
+            XCTAssertTrue(chosen.contains { $0.id == logger.id })
+            for node in chosen where node.id.name == "worker" { perWorker[node.id, default: 0] += 1 }
+        }
+        XCTAssertEqual(perWorker.values.sorted(), [10, 10, 10])
+    }
+
+    func testRoundRobinTakesTurns() {
+        let balancer = RoundRobinPicker()
+        let nodes = [node("s"), node("s"), node("s")]
+        let picks = (0..<6).compactMap { _ in balancer.chooseNode(nodes, service: "s")?.id }
+        XCTAssertEqual(Array(picks[0..<3]), Array(picks[3..<6]))
+        XCTAssertEqual(Set(picks).count, 3)
+    }
+
+    func testRandomPicksAmongTheNodes() {
+        let balancer = RandomPicker()
+        let nodes = [node("s"), node("s")]
+        var seen = Set<NodeID>()
+        for _ in 0..<200 { if let id = balancer.chooseNode(nodes, service: "s")?.id { seen.insert(id) } }
+        XCTAssertEqual(seen, Set(nodes.map(\.id)))
+        XCTAssertNil(balancer.chooseNode([], service: "s"))
+    }
+
+    func testEveryListenerSendsToAll() {
+        let nodes = [node("a"), node("a"), node("b")]
+        XCTAssertEqual(EveryListenerBalancer().chooseNodes(nodes, topic: "t"), nodes)
+        XCTAssertEqual(GroupByNodeNameBalancer().chooseNodes([], topic: "t"), [])
+        XCTAssertNil(LeastRecentPicker().chooseNode([], service: "s"))
+    }
+}

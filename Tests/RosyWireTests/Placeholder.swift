@@ -1,5 +1,0 @@
-import XCTest
-
-final class RosyWireTestsPlaceholder: XCTestCase {
-    func testBuilds() {}
-}

@@ -1,0 +1,315 @@
+#!/usr/bin/env python3
+"""Runs every benchmark case of bench/README.md several times and prints the medians.
+
+Called by `bench/run` after it has built everything; standard library only. Each
+repetition runs the raw baseline, Python rosy and Swift rosy one after the other, for
+Unix sockets and for TCP loopback, so that the noise of a shared machine hits all three
+alike. Python and Swift nodes run inside a private network namespace (`unshare -n`,
+bench/lib/session); the raw baseline needs no discovery and runs on loopback directly.
+"""
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+SIZES = [0, 1000, 65536, 1048576]
+SOCKETS = ["unix", "tcp"]
+IMPLS = ["swift", "python", "raw"]
+
+
+# ---- running the cases -------------------------------------------------------------------
+
+
+SESSION_COUNT = 0
+
+
+def run_lines(cmd: list[str], timeout: float) -> list[dict]:
+    """Runs cmd, returns the JSON objects it printed one per line."""
+    global SESSION_COUNT
+    SESSION_COUNT += 1
+    # A domain of its own per session: Swift's default discovery is a registry directory on
+    # the file system, which a network namespace does not separate from other nodes.
+    env = dict(os.environ, ROSY_DOMAIN_ID=f"bench-{os.getpid()}-{SESSION_COUNT}")
+    try:
+        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, timeout=timeout, env=env)
+    except subprocess.TimeoutExpired:
+        print(f"  ! timed out: {' '.join(cmd)}", file=sys.stderr)
+        return []
+    rows = []
+    for line in proc.stdout.splitlines():
+        line = line.strip()
+        if line.startswith("{"):
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError:
+                pass
+    if proc.returncode != 0:
+        tail = "\n    ".join(proc.stderr.strip().splitlines()[-8:])
+        print(f"  ! exit {proc.returncode}: {' '.join(cmd)}\n    {tail}", file=sys.stderr)
+    return rows
+
+
+def raw_session(raw: str, sock: str, args) -> list[dict]:
+    rows = []
+    for size in SIZES:
+        rows += run_lines([raw, "throughput", sock, str(size), str(args.seconds)], 60)
+    rows += run_lines([raw, "latency", sock, "0", str(args.rate), str(args.latency_seconds)], 60)
+    for inflight in (1, 64):
+        rows += run_lines([raw, "service", sock, str(inflight), str(args.seconds)], 60)
+    return rows
+
+
+def common_flags(sock: str, args) -> list[str]:
+    return ["--socket", sock, "--seconds", str(args.seconds),
+            "--latency-seconds", str(args.latency_seconds), "--rate", str(args.rate)]
+
+
+def python_session(python: str, sock: str, args) -> list[dict]:
+    script = str(BENCH / "python" / "pybench.py")
+    cmd = ["unshare", "-n", str(BENCH / "lib" / "session"), "--mdns-host", python,
+           python, script, "responder", "--socket", sock, "--",
+           python, script, "driver"] + common_flags(sock, args)
+    return run_lines(cmd, 600)
+
+
+def swift_session(binary: str, sock: str, args, long_run: bool = False) -> list[dict]:
+    flags = common_flags(sock, args)
+    if long_run:
+        flags += ["--long-run", str(args.long_seconds)]
+    discovery = ["--discovery", args.swift_discovery]
+    cmd = ["unshare", "-n", str(BENCH / "lib" / "session"),
+           binary, "responder", "--socket", sock] + discovery + ["--",
+           binary, "driver"] + discovery + flags
+    return run_lines(cmd, 600 + (args.long_seconds if long_run else 0))
+
+
+# ---- the table ---------------------------------------------------------------------------
+
+
+def key_of(row: dict) -> tuple:
+    case = row["case"]
+    if case == "throughput":
+        return (case, row["socket"], row["size"])
+    if case == "service":
+        return (case, row["socket"], row["inflight"])
+    return (case, row["socket"], None)
+
+
+def collect(rows: list[dict]) -> dict:
+    """(impl, case key, metric) -> list of values over the repetitions."""
+    values = defaultdict(list)
+    for row in rows:
+        for metric in ("msgs_per_s", "mb_per_s", "p50_us", "p99_us", "calls_per_s", "rss_kb",
+                       "sender_rss_kb", "driver_rss_kb"):
+            if metric in row:
+                values[(row["impl"], key_of(row), metric)].append(row[metric])
+    return values
+
+
+def median(values: dict, impl: str, key: tuple, metric: str):
+    got = values.get((impl, key, metric))
+    return statistics.median(got) if got else None
+
+
+def size_label(size: int) -> str:
+    return {0: "0 B", 1000: "1 kB", 65536: "64 kB", 1048576: "1 MB"}.get(size, f"{size} B")
+
+
+def table_rows(values: dict) -> list[tuple]:
+    """(label, unit, key, metric, higher_is_better)"""
+    rows = []
+    for sock in SOCKETS:
+        for size in SIZES:
+            rows.append((f"topic {size_label(size)} {sock}", "msg/s",
+                         ("throughput", sock, size), "msgs_per_s", True))
+            if size >= 65536:
+                rows.append((f"topic {size_label(size)} {sock}", "MB/s",
+                             ("throughput", sock, size), "mb_per_s", True))
+    for sock in SOCKETS:
+        rows.append((f"latency p50 @1k/s {sock}", "µs", ("latency", sock, None), "p50_us", False))
+        rows.append((f"latency p99 @1k/s {sock}", "µs", ("latency", sock, None), "p99_us", False))
+    for sock in SOCKETS:
+        for inflight in (1, 64):
+            rows.append((f"service {inflight} in flight {sock}", "calls/s",
+                         ("service", sock, inflight), "calls_per_s", True))
+    rows.append(("receiver RSS at rest", "MB", ("rss_at_rest", "unix", None), "rss_kb", False))
+    rows.append(("sender RSS at rest", "MB", ("rss_at_rest", "unix", None), "driver_rss_kb", False))
+    return rows
+
+
+def fmt(value, unit: str) -> str:
+    if value is None:
+        return "–"
+    if unit == "MB":
+        return f"{value / 1024:.1f}"
+    if unit == "µs" or unit == "MB/s":
+        return f"{value:,.1f}" if value < 100 else f"{value:,.0f}"
+    return f"{value:,.0f}"
+
+
+def ratio(a, b) -> str:
+    if a is None or b is None or b == 0:
+        return "–"
+    r = a / b
+    if r < 0.1:
+        return f"{r:.2g}"
+    return f"{r:.2f}" if r < 10 else f"{r:.0f}"
+
+
+def render_table(values: dict) -> str:
+    lines = ["| case | unit | Swift | Python | raw | Swift/Python | Swift/raw |",
+             "|---|---|---:|---:|---:|---:|---:|"]
+    for label, unit, key, metric, _ in table_rows(values):
+        s, p, r = (median(values, impl, key, metric) for impl in ("swift", "python", "raw"))
+        lines.append(f"| {label} | {unit} | {fmt(s, unit)} | {fmt(p, unit)} | {fmt(r, unit)} "
+                     f"| {ratio(s, p)} | {ratio(s, r)} |")
+    return "\n".join(lines)
+
+
+def render_targets(values: dict, long_rows: list[dict]) -> str:
+    def m(impl, key, metric):
+        return median(values, impl, key, metric)
+
+    lines = ["| target | measured (median) | met |", "|---|---|---|"]
+
+    def verdict(ok):
+        return "–" if ok is None else ("yes" if ok else "**no**")
+
+    for sock in SOCKETS:
+        for size in (0, 1000):
+            key = ("throughput", sock, size)
+            s, p = m("swift", key, "msgs_per_s"), m("python", key, "msgs_per_s")
+            ok = None if s is None or p is None else (s >= 30 * p and s >= 1_000_000)
+            lines.append(f"| {size_label(size)} {sock}: ≥ 30× Python and ≥ 1,000,000 msg/s "
+                         f"| {fmt(s, 'msg/s')} msg/s, {ratio(s, p)}× Python | {verdict(ok)} |")
+    for sock in SOCKETS:
+        key = ("throughput", sock, 1048576)
+        s, r = m("swift", key, "mb_per_s"), m("raw", key, "mb_per_s")
+        ok = None if s is None or r is None else s >= 0.6 * r
+        lines.append(f"| 1 MB {sock}: ≥ 60% of raw bandwidth | {fmt(s, 'MB/s')} MB/s, "
+                     f"{ratio(s, r)} of raw | {verdict(ok)} |")
+    s = m("swift", ("latency", "unix", None), "p99_us")
+    lines.append(f"| latency p99 at 1,000 msg/s over Unix < 100 µs | {fmt(s, 'µs')} µs "
+                 f"| {verdict(None if s is None else s < 100)} |")
+    for sock in SOCKETS:
+        for inflight in (1, 64):
+            key = ("service", sock, inflight)
+            s, p = m("swift", key, "calls_per_s"), m("python", key, "calls_per_s")
+            ok = None if s is None or p is None else s >= 20 * p
+            lines.append(f"| service calls {inflight} in flight {sock}: ≥ 20× Python "
+                         f"| {fmt(s, 'calls/s')} calls/s, {ratio(s, p)}× Python | {verdict(ok)} |")
+    s = m("swift", ("rss_at_rest", "unix", None), "rss_kb")
+    d = m("swift", ("rss_at_rest", "unix", None), "driver_rss_kb")
+    worst = max(x for x in (s, d, 0) if x is not None) if (s or d) else None
+    lines.append(f"| RSS at rest < 30 MB | receiver {fmt(s, 'MB')} MB, sender {fmt(d, 'MB')} MB "
+                 f"| {verdict(None if worst is None else worst < 30 * 1024)} |")
+    long = [r for r in long_rows if r.get("case") == "rss_long"]
+    if long:
+        series = "; ".join(
+            f"{r['elapsed_s']:.0f} s: recv {r['rss_kb'] / 1024:.1f} / send {r['driver_rss_kb'] / 1024:.1f}"
+            for r in long)
+        first, last = long[0], long[-1]
+        growth = max(last["rss_kb"] - first["rss_kb"], last["driver_rss_kb"] - first["driver_rss_kb"])
+        lines.append(f"| RSS flat over a {last['elapsed_s']:.0f} s full-speed run (MB) | {series} "
+                     f"| {verdict(growth < 5 * 1024)} (growth {growth / 1024:.1f} MB after the first sample) |")
+    else:
+        lines.append("| RSS flat over a 60 s full-speed run | not run (bench/run --long) | – |")
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        for line in open("/proc/meminfo"):
+            if line.startswith("MemTotal"):
+                mem = f", {int(line.split()[1]) / 1024 / 1024:.1f} GiB RAM"
+    except OSError:
+        pass
+    return (f"{os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}), {model}{mem}, "
+            f"Linux {platform.release()}, load average {os.getloadavg()[0]:.2f} at the start")
+
+
+# ---- main --------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Runs rosy's benchmark cases; see bench/README.md.")
+    parser.add_argument("--raw", required=True, help="the compiled rawbench binary")
+    parser.add_argument("--python", required=True, help="python3 of a venv with rosy 0.8.3")
+    parser.add_argument("--swift", help="the rosy-bench release binary (omit to skip Swift)")
+    parser.add_argument("--reps", type=int, default=3, help="repetitions of every case")
+    parser.add_argument("--seconds", type=float, default=2.0, help="length of a throughput or service case")
+    parser.add_argument("--latency-seconds", type=float, default=3.0, help="length of the latency case")
+    parser.add_argument("--rate", type=float, default=1000.0, help="send rate of the latency case")
+    parser.add_argument("--long", action="store_true", help="add the 60 s full-speed RSS run (Swift)")
+    parser.add_argument("--long-seconds", type=float, default=60.0)
+    parser.add_argument("--swift-discovery", choices=("default", "files"), default="files",
+                        help="how the two Swift nodes find each other (files: bench/swift/FileDiscovery)")
+    parser.add_argument("--impls", default=",".join(IMPLS), help="comma list of swift,python,raw")
+    parser.add_argument("--json", type=Path, default=BENCH / "results" / "latest.jsonl",
+                        help="where every measured row is written")
+    args = parser.parse_args()
+
+    impls = [i for i in args.impls.split(",") if i in IMPLS]
+    if "swift" in impls and not args.swift:
+        impls.remove("swift")
+    started = time.time()
+    print(f"machine: {machine()}", flush=True)
+    rows: list[dict] = []
+    for rep in range(1, args.reps + 1):
+        for impl in impls:
+            for sock in SOCKETS:
+                print(f"[rep {rep}/{args.reps}] {impl} {sock} ...", flush=True)
+                if impl == "raw":
+                    got = raw_session(args.raw, sock, args)
+                elif impl == "python":
+                    got = python_session(args.python, sock, args)
+                else:
+                    got = swift_session(args.swift, sock, args)
+                for row in got:
+                    row["rep"] = rep
+                rows += got
+    long_rows: list[dict] = []
+    if args.long and "swift" in impls:
+        print(f"[long] swift unix, {args.long_seconds:.0f} s at full speed ...", flush=True)
+        long_rows = swift_session(args.swift, "unix", args, long_run=True)
+        rows += long_rows
+
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    with args.json.open("w") as out:
+        for row in rows:
+            out.write(json.dumps(row) + "\n")
+
+    values = collect(rows)
+    print()
+    print(f"Medians of {args.reps} runs; {args.seconds:g} s per throughput/service case, "
+          f"latency at {args.rate:g} msg/s for {args.latency_seconds:g} s; "
+          f"took {time.time() - started:.0f} s.")
+    print(f"Machine: {machine()}")
+    print()
+    print(render_table(values))
+    print()
+    print(render_targets(values, long_rows))
+    print(f"\nEvery row: {args.json}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,153 @@
+import Rosy
+import RosyWire
+
+/// The sending and calling node: runs every case against the responder and prints one
+/// JSON line per case. Counting happens at the responder (`result` service).
+struct Driver {
+    var socket: SocketKind
+    var options: NodeOptions
+    var seconds: Double
+    var latencySeconds: Double
+    var rate: Double
+    var sizes: [Int]
+    /// Which of throughput, latency and service to run.
+    var cases: Set<String>
+    /// When set, only the long full-speed run of this many seconds (RSS over time).
+    var longRunSeconds: Double?
+
+    /// How long to let the outbox drain before asking the responder what it got.
+    static let drainSeconds = 1.5
+
+    func run() async throws {
+        let node = try await Node.start(name: "swiftbench driver", options: options)
+        guard await node.waitForListener(BenchTopic.throughput, timeout: .seconds(60)),
+              await node.waitForProvider("result", timeout: .seconds(60))
+        else { throw BenchError("the responder did not show up within 60 s") }
+
+        let atRest = try await result(node)
+        emit(["case": .text("rss_at_rest"), "socket": .text(socket.rawValue),
+              "rss_kb": .int(atRest.rssKilobytes), "driver_rss_kb": .int(Measure.residentKilobytes())])
+
+        if let longRunSeconds {
+            try await longRun(node, seconds: longRunSeconds)
+        } else {
+            if cases.contains("throughput") {
+                for size in sizes { try await throughput(node, size: size) }
+            }
+            if cases.contains("latency") { try await latency(node) }
+            if cases.contains("service") {
+                for inflight in [1, 64] { try await serviceCalls(node, inflight: inflight) }
+            }
+        }
+        await node.stop()
+    }
+
+    // MARK: cases
+
+    private func throughput(_ node: Node, size: Int) async throws {
+        try await flood(node, size: size, seconds: seconds)
+        try await Task.sleep(for: .seconds(Self.drainSeconds))
+        let got = try await result(node)
+        let perSecond = got.seconds > 0 ? Double(got.delivered - 1) / got.seconds : 0
+        emit(["case": .text("throughput"), "socket": .text(socket.rawValue), "size": .int(size),
+              "delivered": .int(got.delivered), "seconds": .number(got.seconds),
+              "msgs_per_s": .number(perSecond), "mb_per_s": .number(perSecond * Double(size) / 1e6),
+              "rss_kb": .int(got.rssKilobytes), "driver_rss_kb": .int(Measure.residentKilobytes())])
+    }
+
+    private func latency(_ node: Node) async throws {
+        let clock = ContinuousClock()
+        let step = Duration.nanoseconds(Int64(1e9 / rate))
+        var next = clock.now
+        for _ in 0..<Int(rate * latencySeconds) {
+            next = next.advanced(by: step)
+            try await clock.sleep(until: next, tolerance: .zero)
+            try await node.send(BenchTopic.latency, .tuple([.double(Measure.wallClockSeconds()), ""]))
+        }
+        try await Task.sleep(for: .seconds(Self.drainSeconds))
+        let got = try await result(node)
+        emit(["case": .text("latency"), "socket": .text(socket.rawValue), "size": .int(0),
+              "rate": .number(rate), "delivered": .int(got.delivered),
+              "p50_us": .number(got.p50Microseconds), "p99_us": .number(got.p99Microseconds)])
+    }
+
+    private func serviceCalls(_ node: Node, inflight: Int) async throws {
+        let start = Measure.monotonicSeconds()
+        let end = start + seconds
+        let done = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<inflight {
+                group.addTask {
+                    var calls = 0
+                    while Measure.monotonicSeconds() < end {
+                        _ = try await node.call("echo", 0)
+                        calls += 1
+                    }
+                    return calls
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        let elapsed = Measure.monotonicSeconds() - start
+        emit(["case": .text("service"), "socket": .text(socket.rawValue), "inflight": .int(inflight),
+              "calls": .int(done), "seconds": .number(elapsed),
+              "calls_per_s": .number(Double(done) / elapsed)])
+    }
+
+    /// Full speed with 0 B messages for `seconds`, sampling both nodes' RSS every 10 s.
+    private func longRun(_ node: Node, seconds: Double) async throws {
+        let start = Measure.monotonicSeconds()
+        var elapsed = 0.0
+        while elapsed < seconds {
+            try await flood(node, size: 0, seconds: min(10, seconds - elapsed), warmup: false)
+            elapsed = Measure.monotonicSeconds() - start
+            let got = try await result(node)
+            let perSecond = got.seconds > 0 ? Double(got.delivered - 1) / got.seconds : 0
+            emit(["case": .text("rss_long"), "socket": .text(socket.rawValue),
+                  "elapsed_s": .number(elapsed), "msgs_per_s": .number(perSecond),
+                  "rss_kb": .int(got.rssKilobytes), "driver_rss_kb": .int(Measure.residentKilobytes())])
+        }
+    }
+
+    // MARK: helpers
+
+    /// As rosy speedtest's sender: a second of warm-up, then `(time, 'A' * size)` as fast
+    /// as the node accepts them.
+    private func flood(_ node: Node, size: Int, seconds: Double, warmup: Bool = true) async throws {
+        if warmup {
+            let end = Measure.monotonicSeconds() + 1
+            while Measure.monotonicSeconds() < end { try await node.send("warmup") }
+        }
+        let filler = Value.string(String(repeating: "A", count: size))
+        let end = Measure.monotonicSeconds() + seconds
+        while Measure.monotonicSeconds() < end {
+            try await node.send(BenchTopic.throughput, .tuple([.double(Measure.wallClockSeconds()), filler]))
+        }
+    }
+
+    private struct Result {
+        var delivered: Int
+        var seconds: Double
+        var p50Microseconds: Double
+        var p99Microseconds: Double
+        var rssKilobytes: Int
+    }
+
+    private func result(_ node: Node) async throws -> Result {
+        let reply = try await node.call("result")
+        let fields = reply.dictValue ?? [:]
+        func number(_ key: String) -> Double { fields[.string(key)]?.doubleValue ?? 0 }
+        return Result(
+            delivered: Int(number("delivered")),
+            seconds: number("seconds"),
+            p50Microseconds: number("p50_us"),
+            p99Microseconds: number("p99_us"),
+            rssKilobytes: Int(number("rss_kb"))
+        )
+    }
+}
+
+/// A benchmark that could not run, with the reason.
+struct BenchError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

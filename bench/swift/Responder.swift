@@ -1,0 +1,39 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Rosy
+import RosyWire
+
+/// The receiving node: counts topic messages and answers the `echo` and `result` services.
+///
+/// Topics: `warmup` (ignored), `t` (throughput), `lat` (latency: the first argument is the
+/// tuple `(send time, filler)`). Services: `echo` returns its argument; `result` returns
+/// `{delivered, seconds, p50_us, p99_us, rss_kb}` for the messages since the last call.
+enum Responder {
+    static func run(socket: SocketKind, options: NodeOptions) async throws {
+        let tally = Tally()
+        let node = try await Node.start(name: "swiftbench responder", options: options)
+
+        try await node.listen("warmup") { _ in }
+        try await node.listen(BenchTopic.throughput) { _ in tally.count() }
+        try await node.listen(BenchTopic.latency) { message in
+            let sent = message.args.first?.arrayValue?.first?.doubleValue ?? 0
+            tally.count(latencyMicroseconds: (Measure.wallClockSeconds() - sent) * 1e6)
+        }
+        try await node.addService("echo") { request in request.args.first ?? .none }
+        try await node.addService("result") { _ in
+            let report = tally.takeReport()
+            return [
+                "delivered": .int(Int64(report.delivered)),
+                "seconds": .double(report.seconds),
+                "p50_us": .double(report.p50Microseconds),
+                "p99_us": .double(report.p99Microseconds),
+                "rss_kb": .int(Int64(Measure.residentKilobytes())),
+            ]
+        }
+        print("swiftbench responder: ready")
+        fflush(nil)  // every stream: `stdout` is not concurrency-safe in Swift 6
+        // Runs until the session stops it with SIGTERM.
+        while true { try await Task.sleep(for: .seconds(3600)) }
+    }
+}

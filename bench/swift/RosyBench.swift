@@ -1,0 +1,111 @@
+import ArgumentParser
+import Foundation
+import Rosy
+
+/// `rosy-bench`: the Swift side of rosy's benchmarks (bench/README.md). bench/run starts a
+/// responder and a driver in a private network namespace; the driver prints the results.
+@main
+struct RosyBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rosy-bench",
+        abstract: "Measures Swift rosy nodes: topics, latency, service calls, memory.",
+        subcommands: [ResponderCommand.self, DriverCommand.self]
+    )
+}
+
+struct SocketOption: ParsableArguments {
+    @Option(help: "The socket kind both nodes offer: unix or tcp.")
+    var socket: SocketKind
+    @Option(help: "How the two nodes find each other: default (the library's) or files (a stand-in).")
+    var discovery: DiscoveryKind = .default
+
+    /// Node options offering only the chosen socket kind, on loopback, without load balancing.
+    func nodeOptions() -> NodeOptions {
+        var options = socket.nodeOptions()
+        if discovery == .files {
+            let domain = ProcessInfo.processInfo.environment["ROSY_DOMAIN_ID"] ?? "default"
+            options.discovery = FileDiscovery(domainID: domain)
+        }
+        return options
+    }
+}
+
+enum DiscoveryKind: String, ExpressibleByArgument, Sendable {
+    case `default`, files
+}
+
+struct ResponderCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "responder",
+        abstract: "Counts received messages and answers the echo and result services."
+    )
+
+    @OptionGroup var socketOption: SocketOption
+
+    func run() async throws {
+        try await Responder.run(socket: socketOption.socket, options: socketOption.nodeOptions())
+    }
+}
+
+struct DriverCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "driver",
+        abstract: "Runs every case against the responder and prints one JSON line per case."
+    )
+
+    @OptionGroup var socketOption: SocketOption
+    @Option(help: "Seconds per throughput or service case.")
+    var seconds = 2.0
+    @Option(help: "Seconds of the fixed-rate latency case.")
+    var latencySeconds = 3.0
+    @Option(help: "Messages per second of the latency case.")
+    var rate = 1000.0
+    @Option(help: "Payload sizes in bytes, comma separated.")
+    var sizes = "0,1000,65536,1048576"
+    @Option(help: "Which cases to run, comma separated: throughput, latency, service (for profiling).")
+    var cases = "throughput,latency,service"
+    @Option(help: "Only a full-speed run of this many seconds, sampling RSS every 10 s.")
+    var longRun: Double?
+
+    func validate() throws {
+        guard parsedSizes != nil else { throw ValidationError("--sizes: comma-separated byte counts") }
+        guard seconds > 0, latencySeconds > 0, rate > 0 else {
+            throw ValidationError("--seconds, --latency-seconds and --rate must be positive")
+        }
+    }
+
+    private var parsedSizes: [Int]? {
+        let sizes = sizes.split(separator: ",").map { Int($0) }
+        return sizes.contains(nil) ? nil : sizes.compactMap { $0 }
+    }
+
+    func run() async throws {
+        let driver = Driver(
+            socket: socketOption.socket, options: socketOption.nodeOptions(), seconds: seconds, latencySeconds: latencySeconds,
+            rate: rate, sizes: parsedSizes ?? [], cases: Set(cases.split(separator: ",").map(String.init)),
+            longRunSeconds: longRun)
+        try await driver.run()
+    }
+}
+
+/// Which socket kind a benchmark session uses.
+enum SocketKind: String, ExpressibleByArgument, Sendable {
+    case unix, tcp
+
+    /// Node options offering only this kind, on loopback, without load balancing.
+    func nodeOptions() -> NodeOptions {
+        var options = NodeOptions()
+        options.allowUnixConnections = self == .unix
+        options.allowTCPConnections = self == .tcp
+        options.serverHosts = ["127.0.0.1"]
+        options.advertisedHost = "127.0.0.1"
+        options.topicLoadBalancer = .everyListener
+        return options
+    }
+}
+
+/// The topic names of bench/README.md, shared with the Python harness.
+enum BenchTopic {
+    static let throughput = "t"
+    static let latency = "lat"
+}
