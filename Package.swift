@@ -43,10 +43,12 @@ let package = Package(
         .systemLibrary(name: "CAvahi", providers: [.apt(["libavahi-client-dev"])]),
         // BLAKE2b for the domain hash, from Debian's libb2-dev; linked through the module map.
         .systemLibrary(name: "CBlake2", providers: [.apt(["libb2-dev"])]),
+        // zlib (Debian zlib1g-dev) for the raw deflate members of the discovery TXT blob.
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
             name: "RosyDiscovery",
             dependencies: [
-                "RosyWire", "CRosySys", "CAvahi", "CBlake2",
+                "RosyWire", "CRosySys", "CAvahi", "CBlake2", "CZlib",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

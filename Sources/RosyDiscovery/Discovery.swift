@@ -24,3 +24,8 @@ public protocol Discovery: AnyObject, Sendable {
     /// already known; the stream ends after ``unregister()``.
     var events: AsyncStream<MeshEvent> { get }
 }
+
+extension Discovery {
+    /// Backends that watch the mesh from the start need no separate step: nothing to do.
+    public func browse() async throws {}
+}
