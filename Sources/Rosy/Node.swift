@@ -235,7 +235,23 @@ public final class Node: Sendable {
         }
     }
 
-    func makeBuffer() -> ByteBuffer { allocator.buffer(capacity: 64) }
+    /// A buffer for one frame, sized so that encoding rarely grows it.
+    func makeBuffer(name: String, args: [Value], kwargs: [String: Value]) -> ByteBuffer {
+        var estimate = 16 + name.utf8.count
+        for arg in args { estimate += Self.estimatedSize(arg) }
+        for (key, value) in kwargs { estimate += 8 + key.utf8.count + Self.estimatedSize(value) }
+        return allocator.buffer(capacity: estimate)
+    }
+
+    private static func estimatedSize(_ value: Value) -> Int {
+        switch value {
+        case .bytes(let bytes): return 24 + bytes.count
+        case .string(let string): return 24 + string.utf8.count
+        case .list(let items), .tuple(let items):
+            return items.count <= 16 ? items.reduce(24) { $0 + estimatedSize($1) } : 24 + 16 * items.count
+        default: return 24
+        }
+    }
 
     private func currentSpec() -> MeshNodeSpec {
         MeshNodeSpec(
