@@ -160,9 +160,12 @@ final class InboundConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
         case .serviceRequest(let request):
             let channel = context.channel
             let dispatcher = self.dispatcher
+            dispatcher.requestsInFlight.add(1, ordering: .relaxed)
             Task {
                 let response = await dispatcher.respond(to: request, allocator: channel.allocator)
-                channel.writeAndFlush(response, promise: nil)
+                channel.writeAndFlush(response).whenComplete { _ in
+                    dispatcher.requestsInFlight.subtract(1, ordering: .relaxed)
+                }
             }
         }
     }

@@ -127,8 +127,9 @@ public final class Node: Sendable {
         logger.debug("Started node \(id) in domain \(domainID) with \(specs)")
     }
 
-    /// Leaves the mesh: withdraws from discovery, sends what is still queued (for up to
-    /// two seconds), closes every connection and removes the Unix socket.
+    /// Leaves the mesh: withdraws from discovery, lets service calls in progress answer and
+    /// sends what is still queued (within two seconds), closes every connection and removes
+    /// the Unix socket.
     public func stop() async {
         let first = lifecycle.withLock { state -> Bool in
             defer { state.stopped = true }
@@ -172,6 +173,10 @@ public final class Node: Sendable {
             return Array(links.values)
         }
         let deadline = NIODeadline.now() + .seconds(2)
+        // Calls already being handled finish and answer (drain), within the same two seconds.
+        while dispatcher.requestsInFlight.load(ordering: .relaxed) > 0 && NIODeadline.now() < deadline {
+            try? await Task.sleep(nanoseconds: 2_000_000)
+        }
         await withTaskGroup(of: Void.self) { group in
             for link in peers { group.addTask { await link.flush(until: deadline) } }
         }

@@ -339,7 +339,8 @@ final class PeerLink: Sendable {
         timer.cancel()
     }
 
-    /// Closes the link for good: the connection closes, calls waiting on it fail.
+    /// Closes the link for good (the peer left the mesh). The connection closes now, unless
+    /// calls still wait on it: a leaving peer answers the calls it is handling, then closes.
     func close() {
         let (connection, spaceWaiters, connectionWaiters) = state.withLock { state in
             state.closed = true
@@ -353,7 +354,7 @@ final class PeerLink: Sendable {
             }
             return (connection, Array(state.spaceWaiters.values), state.connectionWaiters)
         }
-        connection?.channel.close(promise: nil)
+        if let connection, !connection.hasPendingCalls { connection.channel.close(promise: nil) }
         for waiter in spaceWaiters { waiter.resume() }
         for waiter in connectionWaiters { waiter.resume(throwing: CallFailure.connectionLost("node \(nodeID) left the mesh")) }
     }

@@ -109,6 +109,26 @@ final class InProcessNodeTests: XCTestCase {
         await caller.stop()
     }
 
+    func testAStoppingProviderAnswersTheCallsItIsHandling() async throws {
+        let mesh = InProcessMesh()
+        let provider = try await Node.start(name: "provider", options: .inProcess(mesh))
+        let caller = try await Node.start(name: "caller", options: .inProcess(mesh))
+        let started = Collector<Int>()
+        try await provider.addService("slow") { _ in
+            started.append(1)
+            try? await Task.sleep(for: .milliseconds(300))
+            return "done"
+        }
+        let ready = await caller.waitForProvider("slow", timeout: .seconds(30))
+        XCTAssertTrue(ready)
+        let call = Task { try await caller.call("slow") }
+        try await started.wait(for: 1)
+        await provider.stop()
+        let result = try await call.value
+        XCTAssertEqual(result, "done")
+        await caller.stop()
+    }
+
     func testHundredThousandMessagesArriveInOrder() async throws {
         let mesh = InProcessMesh()
         let sender = try await Node.start(name: "sender", options: .inProcess(mesh))
