@@ -52,7 +52,7 @@ public final class Node: Sendable {
         var publishWaiters: [(version: UInt64, continuation: CheckedContinuation<Void, Never>)] = []
     }
 
-    private init(name: String, domainID: String, options: NodeOptions) {
+    private init(name: String, domainID: String, options: NodeOptions, discovery: any Discovery) {
         self.id = NodeID(name: name, hostname: Host.name)
         self.domainID = domainID
         self.options = options
@@ -60,7 +60,7 @@ public final class Node: Sendable {
         self.codec = options.codec ?? Node.defaultCodec
         self.dispatcher = InboundDispatcher(codec: codec, logger: options.logger)
         self.servers = NodeServers(dispatcher: dispatcher, options: options)
-        self.discovery = options.discovery ?? Node.defaultDiscovery(domainID: domainID)
+        self.discovery = discovery
     }
 
     /// Starts a node: opens its servers and joins the mesh of `domainID`
@@ -72,7 +72,9 @@ public final class Node: Sendable {
     /// ```
     public static func start(name: String, domainID: String? = nil, options: NodeOptions = NodeOptions()) async throws -> Node {
         try FrameEncoder.validateName(name)
-        let node = Node(name: name, domainID: Host.domainID(domainID), options: options)
+        let domainID = Host.domainID(domainID)
+        let discovery = try options.discovery ?? Node.defaultDiscovery(domainID: domainID)
+        let node = Node(name: name, domainID: domainID, options: options, discovery: discovery)
         do {
             try await node.startUp()
         } catch {
