@@ -347,7 +347,7 @@ public final class Supervisor {
             guard nextGroup < groups.count else {
                 phase = .running
                 startStep = nil
-                logs.note("all \(groups.count) nodes started")
+                logs.note(groups.count == 1 ? "the node has started" : "all \(groups.count) nodes started")
                 systemd?.send("READY=1")
                 return
             }
