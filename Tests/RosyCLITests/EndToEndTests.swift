@@ -93,7 +93,7 @@ final class EndToEndTests: XCTestCase {
         XCTAssertEqual(objects[0]["topic"] as? String, "a")
         XCTAssertEqual(objects[0]["args"] as? [AnyHashable], [1, "x"])
         XCTAssertEqual((objects[0]["kwargs"] as? [String: Any])?.count, 0)
-        XCTAssertEqual(objects[1]["args"] as? [[AnyHashable]], [[1.5, true]])
+        XCTAssertTrue(echo.stdout.contains(#""args":[[1.5,true]],"kwargs":{"k":null}"#), echo.stdout)
         XCTAssertTrue((objects[1]["kwargs"] as? [String: Any])?["k"] is NSNull)
         XCTAssertNotNil(objects[1]["time"] as? Double)
         XCTAssertNotNil(objects[1]["timestamp"] as? String)
@@ -155,7 +155,8 @@ final class EndToEndTests: XCTestCase {
         let echo = try startRosy(["topic", "echo", "pose", "status", "--json"])
         let play = try rosy(["bag", "play", "-i", file, "--wait-for-listeners", "30"])
         XCTAssertEqual(play.status, 0, play.stderr)
-        XCTAssertTrue(play.stdout.contains("topic='status'\nkwargs:\n  n=(1, 2)") || play.stdout.contains("n=[1, 2]"), play.stdout)
+        // A .bag keeps the tuple; MCAP's JSON makes it a list.
+        XCTAssertTrue(play.stdout.contains("topic='status'\nargs:\n  0: {'ok': True}\nkwargs:\n  n=\(format == "mcap" ? "[1, 2]" : "(1, 2)")\n"), play.stdout)
         echo.waitFor("\"topic\":", count: 3)
         XCTAssertEqual(echo.interrupt(), 0, echo.stderr)
         let objects = try echo.stdout.split(separator: "\n").map { line in
