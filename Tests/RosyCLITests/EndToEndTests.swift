@@ -2,6 +2,8 @@ import Foundation
 import RosyTestSupport
 import XCTest
 
+@testable import RosyCLI
+
 /// Every `rosy` command against real nodes: `rosy` processes and the demo executables,
 /// each test in a domain of its own.
 final class EndToEndTests: XCTestCase {
@@ -223,5 +225,38 @@ final class EndToEndTests: XCTestCase {
         XCTAssertEqual(receiver.waitForExit(timeout: 30), 0, receiver.stderr)
         XCTAssertNotNil(receiver.stdout.range(of: #"Received [1-9][0-9]* messages in [0-9.]+s: mps=[0-9]+ mean_latency=[0-9.]+ms p99_latency=[0-9.]+ms bandwidth=[0-9.]+MB/s"#,
                                               options: .regularExpression), receiver.stdout)
+    }
+
+    func testOtherCodecs() throws {
+        for codec in ["json", "msgpack"] {
+            let echo = try startRosy(["topic", "echo", "c", "--codec", codec])
+            echo.waitFor("Listening to topics")
+            let send = try rosy(["topic", "send", "c", "{'k': [1, 2.5]}", "'s'", "--codec", codec])
+            XCTAssertEqual(send.status, 0, send.stderr)
+            echo.waitFor("  1: 's'")
+            XCTAssertEqual(echo.interrupt(), 0, echo.stderr)
+            XCTAssertTrue(echo.stdout.contains("args:\n  0: {'k': [1, 2.5]}\n  1: 's'\n"), "\(codec): \(echo.stdout)")
+        }
+    }
+
+    func testPlayImmediatelyOnlyChosenTopicsInALoop() throws {
+        let file = directory.appendingPathComponent("made.mcap").path
+        let writer = try MCAPRecordingWriter(path: file, topics: ["keep", "skip"])
+        for i in 0..<4 {
+            try writer.append(RecordedMessage(time: 1_000_000_000 + Int64(i) * 3_600_000_000_000, topic: i % 2 == 0 ? "keep" : "skip",
+                                              args: [.int(Int64(i))], kwargs: [:]))
+        }
+        try writer.finish()
+        let echo = try startRosy(["topic", "echo", "keep", "skip", "--json"])
+        // An hour between messages: only --immediate gets them through in time.
+        let play = try startRosy(["bag", "play", "-i", file, "--immediate", "--topics", "keep", "--loop", "--wait-for-listeners", "30"])
+        echo.waitFor("\"topic\":\"keep\"", count: 6)
+        XCTAssertEqual(play.interrupt(), 0, play.stderr)
+        XCTAssertEqual(echo.interrupt(), 0, echo.stderr)
+        XCTAssertFalse(echo.stdout.contains("\"topic\":\"skip\""), echo.stdout)
+        // Played again and again (a flood, so a queue may drop some: count, not order).
+        let lines = echo.stdout.split(separator: "\n")
+        XCTAssertGreaterThanOrEqual(lines.filter { $0.contains("\"args\":[0]") }.count, 2, echo.stdout)
+        XCTAssertGreaterThanOrEqual(lines.filter { $0.contains("\"args\":[2]") }.count, 2, echo.stdout)
     }
 }
