@@ -86,9 +86,10 @@ def swift_session(binary: str, sock: str, args, long_run: bool = False) -> list[
     flags = common_flags(sock, args)
     if long_run:
         flags += ["--long-run", str(args.long_seconds)]
+    discovery = ["--discovery", args.swift_discovery]
     cmd = ["unshare", "-n", str(BENCH / "lib" / "session"),
-           binary, "responder", "--socket", sock, "--",
-           binary, "driver"] + flags
+           binary, "responder", "--socket", sock] + discovery + ["--",
+           binary, "driver"] + discovery + flags
     return run_lines(cmd, 600 + (args.long_seconds if long_run else 0))
 
 
@@ -160,6 +161,8 @@ def ratio(a, b) -> str:
     if a is None or b is None or b == 0:
         return "–"
     r = a / b
+    if r < 0.1:
+        return f"{r:.2g}"
     return f"{r:.2f}" if r < 10 else f"{r:.0f}"
 
 
@@ -258,6 +261,8 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=1000.0, help="send rate of the latency case")
     parser.add_argument("--long", action="store_true", help="add the 60 s full-speed RSS run (Swift)")
     parser.add_argument("--long-seconds", type=float, default=60.0)
+    parser.add_argument("--swift-discovery", choices=("default", "files"), default="files",
+                        help="how the two Swift nodes find each other (files: bench/swift/FileDiscovery)")
     parser.add_argument("--impls", default=",".join(IMPLS), help="comma list of swift,python,raw")
     parser.add_argument("--json", type=Path, default=BENCH / "results" / "latest.jsonl",
                         help="where every measured row is written")

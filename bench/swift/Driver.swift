@@ -5,10 +5,13 @@ import RosyWire
 /// JSON line per case. Counting happens at the responder (`result` service).
 struct Driver {
     var socket: SocketKind
+    var options: NodeOptions
     var seconds: Double
     var latencySeconds: Double
     var rate: Double
     var sizes: [Int]
+    /// Which of throughput, latency and service to run.
+    var cases: Set<String>
     /// When set, only the long full-speed run of this many seconds (RSS over time).
     var longRunSeconds: Double?
 
@@ -16,7 +19,7 @@ struct Driver {
     static let drainSeconds = 1.5
 
     func run() async throws {
-        let node = try await Node.start(name: "swiftbench driver", options: socket.nodeOptions())
+        let node = try await Node.start(name: "swiftbench driver", options: options)
         guard await node.waitForListener(BenchTopic.throughput, timeout: .seconds(60)),
               await node.waitForProvider("result", timeout: .seconds(60))
         else { throw BenchError("the responder did not show up within 60 s") }
@@ -28,9 +31,13 @@ struct Driver {
         if let longRunSeconds {
             try await longRun(node, seconds: longRunSeconds)
         } else {
-            for size in sizes { try await throughput(node, size: size) }
-            try await latency(node)
-            for inflight in [1, 64] { try await serviceCalls(node, inflight: inflight) }
+            if cases.contains("throughput") {
+                for size in sizes { try await throughput(node, size: size) }
+            }
+            if cases.contains("latency") { try await latency(node) }
+            if cases.contains("service") {
+                for inflight in [1, 64] { try await serviceCalls(node, inflight: inflight) }
+            }
         }
         await node.stop()
     }

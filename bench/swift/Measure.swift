@@ -64,5 +64,5 @@ enum Field {
 func emit(_ fields: KeyValuePairs<String, Field>) {
     let body = fields.map { "\"\($0.key)\": \($0.value.json)" }.joined(separator: ", ")
     print("{\"impl\": \"swift\", \(body)}")
-    fflush(stdout)
+    fflush(nil)  // every stream: `stdout` is not concurrency-safe in Swift 6
 }

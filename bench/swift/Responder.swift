@@ -10,9 +10,9 @@ import RosyWire
 /// tuple `(send time, filler)`). Services: `echo` returns its argument; `result` returns
 /// `{delivered, seconds, p50_us, p99_us, rss_kb}` for the messages since the last call.
 enum Responder {
-    static func run(socket: SocketKind) async throws {
+    static func run(socket: SocketKind, options: NodeOptions) async throws {
         let tally = Tally()
-        let node = try await Node.start(name: "swiftbench responder", options: socket.nodeOptions())
+        let node = try await Node.start(name: "swiftbench responder", options: options)
 
         try await node.listen("warmup") { _ in }
         try await node.listen(BenchTopic.throughput) { _ in tally.count() }
@@ -32,7 +32,7 @@ enum Responder {
             ]
         }
         print("swiftbench responder: ready")
-        fflush(stdout)
+        fflush(nil)  // every stream: `stdout` is not concurrency-safe in Swift 6
         // Runs until the session stops it with SIGTERM.
         while true { try await Task.sleep(for: .seconds(3600)) }
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Rosy
 
 /// `rosy-bench`: the Swift side of rosy's benchmarks (bench/README.md). bench/run starts a
@@ -15,6 +16,22 @@ struct RosyBench: AsyncParsableCommand {
 struct SocketOption: ParsableArguments {
     @Option(help: "The socket kind both nodes offer: unix or tcp.")
     var socket: SocketKind
+    @Option(help: "How the two nodes find each other: default (the library's) or files (a stand-in).")
+    var discovery: DiscoveryKind = .default
+
+    /// Node options offering only the chosen socket kind, on loopback, without load balancing.
+    func nodeOptions() -> NodeOptions {
+        var options = socket.nodeOptions()
+        if discovery == .files {
+            let domain = ProcessInfo.processInfo.environment["ROSY_DOMAIN_ID"] ?? "default"
+            options.discovery = FileDiscovery(domainID: domain)
+        }
+        return options
+    }
+}
+
+enum DiscoveryKind: String, ExpressibleByArgument, Sendable {
+    case `default`, files
 }
 
 struct ResponderCommand: AsyncParsableCommand {
@@ -26,7 +43,7 @@ struct ResponderCommand: AsyncParsableCommand {
     @OptionGroup var socketOption: SocketOption
 
     func run() async throws {
-        try await Responder.run(socket: socketOption.socket)
+        try await Responder.run(socket: socketOption.socket, options: socketOption.nodeOptions())
     }
 }
 
@@ -45,6 +62,8 @@ struct DriverCommand: AsyncParsableCommand {
     var rate = 1000.0
     @Option(help: "Payload sizes in bytes, comma separated.")
     var sizes = "0,1000,65536,1048576"
+    @Option(help: "Which cases to run, comma separated: throughput, latency, service (for profiling).")
+    var cases = "throughput,latency,service"
     @Option(help: "Only a full-speed run of this many seconds, sampling RSS every 10 s.")
     var longRun: Double?
 
@@ -62,8 +81,9 @@ struct DriverCommand: AsyncParsableCommand {
 
     func run() async throws {
         let driver = Driver(
-            socket: socketOption.socket, seconds: seconds, latencySeconds: latencySeconds,
-            rate: rate, sizes: parsedSizes ?? [], longRunSeconds: longRun)
+            socket: socketOption.socket, options: socketOption.nodeOptions(), seconds: seconds, latencySeconds: latencySeconds,
+            rate: rate, sizes: parsedSizes ?? [], cases: Set(cases.split(separator: ",").map(String.init)),
+            longRunSeconds: longRun)
         try await driver.run()
     }
 }
