@@ -81,6 +81,8 @@ struct Driver {
     }
 
     private func serviceCalls(_ node: Node, inflight: Int) async throws {
+        _ = try await result(node)  // the responder's CPU count starts here
+        let before = Measure.processUsage()
         let start = Measure.monotonicSeconds()
         let end = start + seconds
         let done = try await withThrowingTaskGroup(of: Int.self) { group in
@@ -97,9 +99,16 @@ struct Driver {
             return try await group.reduce(0, +)
         }
         let elapsed = Measure.monotonicSeconds() - start
+        let after = Measure.processUsage()
+        let got = try await result(node)
+        let calls = Double(max(1, done))
         emit(["case": .text("service"), "socket": .text(socket.rawValue), "inflight": .int(inflight),
               "calls": .int(done), "seconds": .number(elapsed),
-              "calls_per_s": .number(Double(done) / elapsed)])
+              "calls_per_s": .number(Double(done) / elapsed),
+              "recv_cpu_us_per_call": .number(got.cpuSeconds * 1e6 / calls),
+              "send_cpu_us_per_call": .number((after.cpuSeconds - before.cpuSeconds) * 1e6 / calls),
+              "recv_ctx_per_call": .number(Double(got.contextSwitches) / calls),
+              "send_ctx_per_call": .number(Double(after.contextSwitches - before.contextSwitches) / calls)])
     }
 
     /// Full speed with 0 B messages for `seconds`, sampling both nodes' RSS every 10 s.
