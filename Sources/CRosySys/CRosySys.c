@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "CRosySys.h"
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -68,6 +69,12 @@ int crosy_install_signal_pipe(int fd, const int *signals, int count) {
     memset(&ignore, 0, sizeof ignore);
     ignore.sa_handler = SIG_IGN;
     return sigaction(SIGPIPE, &ignore, NULL);
+}
+
+int crosy_unblock_all_signals(void) {
+    sigset_t empty;
+    sigemptyset(&empty);
+    return pthread_sigmask(SIG_SETMASK, &empty, NULL);
 }
 
 int crosy_default_signal(int sig) {

@@ -127,7 +127,9 @@ final class InboundConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
                 var bytes = 0
                 for frame in batch {
                     bytes += TopicInbox.size(of: frame)
-                    await dispatcher.deliver(frame)
+                    if let (listener, message) = dispatcher.prepare(frame) {
+                        await dispatcher.deliver(message, to: listener)
+                    }
                 }
                 inbox.consumed(count: batch.count, bytes: bytes)
             }
@@ -161,7 +163,12 @@ final class InboundConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        let peer = context.remoteAddress.map { "\($0)" } ?? "a local peer"
+        let peer: String
+        if let address = context.remoteAddress, address.protocol != .unix {
+            peer = "\(address)"
+        } else {
+            peer = "a peer on the Unix socket"
+        }
         if error is FrameError {
             logger.error("Closing connection from \(peer): \(error)")
         } else {

@@ -48,24 +48,28 @@ final class InboundDispatcher: Sendable {
 
     // MARK: Delivery
 
-    /// Delivers one topic message to its listener (called in order, one at a time, per connection).
-    func deliver(_ frame: TopicMessageFrame) async {
+    /// The listener of a message's topic and the decoded message, or `nil` (logged) when
+    /// nobody listens or the data cannot be decoded.
+    func prepare(_ frame: TopicMessageFrame) -> (TopicListener, TopicMessage)? {
         guard let listener = handlers.withLock({ $0.listeners[frame.topic] }) else {
             logger.warning("Received message for topic=\(frame.topic) but no listener is registered; dropped")
-            return
+            return nil
         }
-        let message: TopicMessage
         do {
             let (args, kwargs) = try decode(frame.arguments)
-            message = TopicMessage(topic: frame.topic, args: args, kwargs: kwargs)
+            return (listener, TopicMessage(topic: frame.topic, args: args, kwargs: kwargs))
         } catch {
             logger.error("Dropped a message on topic=\(frame.topic) that could not be decoded: \(error)")
-            return
+            return nil
         }
+    }
+
+    /// Hands one message to its listener (called in order, one at a time, per connection).
+    func deliver(_ message: TopicMessage, to listener: TopicListener) async {
         do {
             try await listener(message)
         } catch {
-            logger.error("Listener of topic=\(frame.topic) threw: \(error)")
+            logger.error("Listener of topic=\(message.topic) threw: \(error)")
         }
     }
 

@@ -27,8 +27,12 @@ extension Node {
         // Encoded once; every peer gets the same bytes.
         var frame = makeBuffer()
         try FrameEncoder.writeTopicMessage(topic: topic, args: args, kwargs: kwargs, codec: codec, into: &frame)
+        let deadline = NIODeadline.now() + options.outboxTimeToLive
         for node in chosen {
-            await link(to: node).send(frame)
+            let link = link(to: node)
+            if !link.offer(frame, deadline: deadline) {
+                await link.send(frame, deadline: deadline)
+            }
         }
     }
 

@@ -73,34 +73,24 @@ final class PeerLink: Sendable {
         case waitForSpace(until: NIODeadline)
     }
 
+    /// Queues one encoded topic message without waiting; returns `false` when the outbox
+    /// is full and a connection is being opened or drained (then call ``send(_:deadline:)``).
+    func offer(_ frame: ByteBuffer, deadline: NIODeadline) -> Bool {
+        switch enqueue(frame, deadline: deadline, mayWait: true) {
+        case .done: return true
+        case .connect: startConnecting(); return true
+        case .drain(let connection):
+            connection.channel.eventLoop.execute { self.drain(connection) }
+            return true
+        case .waitForSpace: return false
+        }
+    }
+
     /// Queues one encoded topic message. Waits only while the outbox is full and a connection
     /// is being opened or drained; after the time-to-live the oldest message is dropped.
-    func send(_ frame: ByteBuffer) async {
-        let deadline = NIODeadline.now() + settings.timeToLive
+    func send(_ frame: ByteBuffer, deadline: NIODeadline) async {
         while true {
-            let action = state.withLock { state -> SendAction in
-                if state.closed { return .done }
-                if state.outbox.count >= settings.capacity {
-                    if !state.connection.isIdle, NIODeadline.now() < deadline {
-                        return .waitForSpace(until: deadline)
-                    }
-                    state.outbox.removeFirst()
-                    noteDrop(&state)
-                }
-                state.outbox.append(OutboxItem(frame: frame, deadline: deadline))
-                switch state.connection {
-                case .idle:
-                    state.connection = .connecting
-                    return .connect
-                case .connecting:
-                    return .done
-                case .connected(let connection):
-                    if state.drainScheduled { return .done }
-                    state.drainScheduled = true
-                    return .drain(connection)
-                }
-            }
-            switch action {
+            switch enqueue(frame, deadline: deadline, mayWait: NIODeadline.now() < deadline) {
             case .done:
                 return
             case .connect:
@@ -111,6 +101,31 @@ final class PeerLink: Sendable {
                 return
             case .waitForSpace(let until):
                 await waitForSpace(until: until)
+            }
+        }
+    }
+
+    private func enqueue(_ frame: ByteBuffer, deadline: NIODeadline, mayWait: Bool) -> SendAction {
+        state.withLock { state -> SendAction in
+            if state.closed { return .done }
+            if state.outbox.count >= settings.capacity {
+                if !state.connection.isIdle, mayWait {
+                    return .waitForSpace(until: deadline)
+                }
+                state.outbox.removeFirst()
+                noteDrop(&state)
+            }
+            state.outbox.append(OutboxItem(frame: frame, deadline: deadline))
+            switch state.connection {
+            case .idle:
+                state.connection = .connecting
+                return .connect
+            case .connecting:
+                return .done
+            case .connected(let connection):
+                if state.drainScheduled { return .done }
+                state.drainScheduled = true
+                return .drain(connection)
             }
         }
     }
@@ -136,26 +151,26 @@ final class PeerLink: Sendable {
             var expired = 0
             // Small frames are copied into one buffer: one pipeline write per batch
             // instead of one per message. Large frames go as they are (no copy).
-            var small: ByteBuffer?
+            var small = channel.allocator.buffer(capacity: 0)
             for item in items {
                 if item.deadline < now {
                     expired += 1
                 } else if item.frame.readableBytes <= Self.coalesceLimit {
-                    if small == nil { small = channel.allocator.buffer(capacity: Self.coalesceCapacity) }
-                    small!.writeImmutableBuffer(item.frame)
-                    if small!.readableBytes >= Self.coalesceCapacity {
-                        channel.write(small!, promise: nil)
-                        small = nil
+                    if small.capacity == 0 { small.reserveCapacity(Self.coalesceCapacity) }
+                    small.writeImmutableBuffer(item.frame)
+                    if small.readableBytes >= Self.coalesceCapacity {
+                        channel.write(small, promise: nil)
+                        small = channel.allocator.buffer(capacity: 0)
                     }
                 } else {
-                    if let pending = small {
-                        channel.write(pending, promise: nil)
-                        small = nil
+                    if small.readableBytes > 0 {
+                        channel.write(small, promise: nil)
+                        small = channel.allocator.buffer(capacity: 0)
                     }
                     channel.write(item.frame, promise: nil)
                 }
             }
-            if let pending = small { channel.write(pending, promise: nil) }
+            if small.readableBytes > 0 { channel.write(small, promise: nil) }
             channel.flush()
             if expired > 0 {
                 settings.logger.warning("\(expired) topic message(s) to node=\(nodeID) expired waiting to be sent; dropped")

@@ -55,9 +55,12 @@ struct FrameReader {
     /// UTF-8 text of `length` bytes; invalid UTF-8 is an error naming `field`.
     mutating func readString(length: Int, field: String) throws(FrameReadStop) -> String {
         try require(length)
-        guard let bytes = buffer.viewBytes(at: index, length: length),
-              let string = String(validating: bytes, as: UTF8.self)
-        else { throw .failed(.invalidUTF8(field: field)) }
+        let decoded = buffer.withUnsafeReadableBytes { raw -> String? in
+            let start = index - buffer.readerIndex
+            guard start >= 0, start + length <= raw.count else { return nil }
+            return UTF8Text.decode(UnsafeRawBufferPointer(rebasing: raw[start..<(start + length)]))
+        }
+        guard let string = decoded else { throw .failed(.invalidUTF8(field: field)) }
         index += length
         return string
     }

@@ -22,7 +22,43 @@ public enum Value: Hashable, Sendable {
     case tuple([Value])
     case dict(OrderedDictionary<Value, Value>)
     /// A set: elements are unique, kept in the order they were read or written.
+    /// Two sets are equal when they hold the same elements, in any order (as in Python).
     case set(OrderedSet<Value>)
+}
+
+extension Value {
+    public static func == (lhs: Value, rhs: Value) -> Bool {
+        switch (lhs, rhs) {
+        case (.none, .none): return true
+        case (.bool(let a), .bool(let b)): return a == b
+        case (.int(let a), .int(let b)): return a == b
+        case (.double(let a), .double(let b)): return a == b
+        case (.string(let a), .string(let b)): return a == b
+        case (.bytes(let a), .bytes(let b)): return a == b
+        case (.list(let a), .list(let b)), (.tuple(let a), .tuple(let b)): return a == b
+        case (.dict(let a), .dict(let b)): return a == b
+        case (.set(let a), .set(let b)): return a.count == b.count && a.allSatisfy(b.contains)
+        default: return false
+        }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        switch self {
+        case .none: hasher.combine(0)
+        case .bool(let b): hasher.combine(1); hasher.combine(b)
+        case .int(let i): hasher.combine(2); hasher.combine(i)
+        case .double(let d): hasher.combine(3); hasher.combine(d)
+        case .string(let s): hasher.combine(4); hasher.combine(s)
+        case .bytes(let b): hasher.combine(5); hasher.combine(b)
+        case .list(let a): hasher.combine(6); hasher.combine(a)
+        case .tuple(let a): hasher.combine(7); hasher.combine(a)
+        case .dict(let d): hasher.combine(8); hasher.combine(d)
+        case .set(let s):
+            // Order-independent, so that equal sets hash alike.
+            hasher.combine(9)
+            hasher.combine(s.reduce(0) { $0 ^ $1.hashValue })
+        }
+    }
 }
 
 extension Value: ExpressibleByNilLiteral {

@@ -99,6 +99,21 @@ final class ControlTests: XCTestCase {
         XCTAssertFalse(follower.isRunning, "logs -f did not end with the launch")
     }
 
+    func testLogsOfAnEndedLaunch() throws {
+        let launch = try LaunchHarness(yaml: """
+            nodes:
+              once: {command: echo "once said hello", restart: never, pass_name: false}
+            """)
+        XCTAssertEqual(launch.waitForExit(), 0, launch.output)
+        let logDir = launch.folder.appendingPathComponent("logs").path
+        let logs = try launch.control(["logs", "--launch", "robot", "--log-dir", logDir, "-n", "100", "once"])
+        XCTAssertEqual(logs.status, 0, logs.stderr)
+        XCTAssertTrue(logs.stdout.contains("once        | once said hello"), logs.stdout)
+        let missing = try launch.control(["logs", "--launch", "nothing", "--log-dir", logDir])
+        XCTAssertNotEqual(missing.status, 0)
+        XCTAssertTrue(missing.stderr.contains("no earlier run"), missing.stderr)
+    }
+
     func testCheckAndDryRun() throws {
         let launch = try LaunchHarness(yaml: """
             domain_id: lab

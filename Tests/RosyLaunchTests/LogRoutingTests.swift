@@ -43,6 +43,82 @@ final class LogRoutingTests: XCTestCase {
         XCTAssertFalse(nodeLog.contains("flood3-"), "node log holds another node's lines")
     }
 
+    func testAFloodDoesNotStallAQuietNode() throws {
+        // 'ticker' prints a line every 10 ms while 'flood' writes half a million lines as fast as
+        // it can: ticker's lines keep arriving in the middle of the flood, none lost.
+        let launch = try LaunchHarness(yaml: """
+            log_max_size: 1G
+            nodes:
+              ticker:
+                command: i=0; while [ $i -lt 100000 ]; do i=$((i+1)); echo "tick $i"; sleep 0.01; done
+                pass_name: false
+              flood:
+                command: yes 'flood line' | head -n 500000
+                pass_name: false
+                restart: never
+                pre_delay: 0.2
+            """)
+        launch.waitForOutput("flood ended", timeout: 300) { $0.contains("flood (pid") }
+        launch.signal(SIGTERM)
+        XCTAssertEqual(launch.waitForExit(), 0)
+        let lines = launch.mergedLog().split(separator: "\n")
+        let floods = lines.indices.filter { lines[$0].hasSuffix("| flood line") }
+        XCTAssertEqual(floods.count, 500_000)
+        let first = try XCTUnwrap(floods.first), last = try XCTUnwrap(floods.last)
+        let ticksDuringFlood = lines[first...last].filter { $0.contains("| tick ") }.count
+        XCTAssertGreaterThanOrEqual(ticksDuringFlood, 2, "the quiet node was stalled by the flood")
+        let ticks = lines.compactMap { line -> Int? in
+            guard let range = line.range(of: "| tick ") else { return nil }
+            return Int(line[range.upperBound...])
+        }
+        XCTAssertEqual(ticks, Array(1...ticks.count), "ticker lost or reordered lines")
+    }
+
+    func testAStuckTerminalDoesNotStallTheSupervisor() throws {
+        // rosy-launch's stdout is a pipe nobody reads for now: it fills after 64 KiB, yet the
+        // supervisor goes on (log files, exits, restarts), and later the terminal gets every line.
+        let folder = try TestSupport.temporaryDirectory("rosy-stuck")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("stuck.yaml")
+        try """
+            nodes:
+              flood:
+                command: seq -f 'line %g' 1 200000
+                pass_name: false
+                restart: never
+              crasher:
+                command: echo crash; exit 1
+                pass_name: false
+                max_restarts: 3
+            """.write(to: file, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: LaunchHarness.executable)
+        process.arguments = [file.path, "--log-dir", folder.appendingPathComponent("logs").path]
+        process.environment = ProcessInfo.processInfo.environment.merging(
+            ["XDG_RUNTIME_DIR": folder.appendingPathComponent("run").path, "NO_COLOR": "1"]) { $1 }
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        let merged = folder.appendingPathComponent("logs/stuck-latest/launch.log")
+        let deadline = Date().addingTimeInterval(120)
+        var log = ""
+        while Date() < deadline {
+            log = (try? String(contentsOf: merged, encoding: .utf8)) ?? ""
+            if log.contains("crasher FAILED") && log.contains("flood (pid") { break }
+            usleep(50_000)
+        }
+        XCTAssertTrue(log.contains("crasher FAILED"), "the supervisor stalled behind its terminal")
+        XCTAssertTrue(log.contains("flood (pid"), "the supervisor stalled behind its terminal")
+        // Now read the terminal: every line arrives, and the launch ends by itself.
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0)
+        XCTAssertEqual(text.split(separator: "\n").filter { $0.hasPrefix("flood ") && $0.contains("| line ") }.count, 200_000)
+        XCTAssertTrue(text.contains("every node has ended"))
+    }
+
     func testStderrIsMarkedAndPartialAndLongLinesAreKept() throws {
         let launch = try LaunchHarness(yaml: """
             nodes:

@@ -88,6 +88,64 @@ final class SupervisorRestartTests: XCTestCase {
         XCTAssertTrue(output.contains("stopped because a required node failed: brain: exit status 7"), output)
     }
 
+    func testNothingRestartsWhileTheLaunchStops() throws {
+        let launch = try LaunchHarness(yaml: """
+            nodes:
+              flaky:
+                command: sleep 0.05; exit 1
+                pass_name: false
+                restart: always
+                max_restarts: 100000
+                backoff: {initial: 0.01, max: 0.01}
+              slow:
+                command: trap 'sleep 0.5; echo slow done; exit 0' TERM; echo slow up; while true; do sleep 0.05; done
+                pass_name: false
+            """)
+        launch.waitForOutput("flaky restarted") { $0.contains("slow up") && $0.components(separatedBy: "flaky started").count > 3 }
+        launch.signal(SIGTERM)
+        XCTAssertEqual(launch.waitForExit(), 0, launch.output)
+        let output = launch.output
+        let stopAt = try XCTUnwrap(output.range(of: "SIGTERM: stopping"))
+        XCTAssertTrue(output.contains("slow done"), output)
+        XCTAssertFalse(output[stopAt.upperBound...].contains("flaky started"), "restarted while stopping:\n\(output)")
+    }
+
+    func testDependentNodeFailsWhenWhatItWaitsForFails() throws {
+        let launch = try LaunchHarness(yaml: """
+            nodes:
+              base:
+                command: exit 2
+                pass_name: false
+                restart: never
+                ready_after: 30
+              arm:
+                command: echo ARM RAN
+                after: base
+            """)
+        XCTAssertEqual(launch.waitForExit(), 0, launch.output)
+        XCTAssertTrue(launch.output.contains("arm FAILED: node base failed"), launch.output)
+        XCTAssertFalse(launch.output.contains("ARM RAN"), launch.output)
+    }
+
+    func testWaitTimeout() throws {
+        let launch = try LaunchHarness(yaml: """
+            nodes:
+              base:
+                command: exec sleep 1000
+                pass_name: false
+                ready_after: 1000
+              arm:
+                command: echo ARM RAN
+                after: base
+                wait_timeout: 0.3
+                required: true
+            """)
+        XCTAssertEqual(launch.waitForExit(), 1, launch.output)
+        XCTAssertTrue(launch.output.contains("arm FAILED: waited 300 ms for node base"), launch.output)
+        XCTAssertTrue(launch.output.contains("arm is required: stopping the launch"), launch.output)
+        XCTAssertFalse(launch.output.contains("ARM RAN"), launch.output)
+    }
+
     /// `2026-11-25T13:30:00.123Z` -> seconds of the day.
     static func seconds(ofTimestamp text: String) -> Double? {
         let parts = text.dropFirst(11).dropLast().split(separator: ":")

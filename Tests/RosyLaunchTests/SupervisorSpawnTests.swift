@@ -64,6 +64,22 @@ final class SupervisorSpawnTests: XCTestCase {
         XCTAssertTrue(launch.output.contains("domain=kitchen robot=r2 arm=r2-left home=kept"), launch.output)
     }
 
+    func testWorkingDirectoryAndArgs() throws {
+        let launch = try LaunchHarness(yaml: """
+            env:
+              PLACE: /usr
+            nodes:
+              where:
+                command: [/bin/sh, -c, 'echo "in $(pwd) with $*"', sh]
+                cwd: ${PLACE}/bin
+                args: [--speed, "2"]
+                pass_name: false
+                restart: never
+            """)
+        XCTAssertEqual(launch.waitForExit(), 0, launch.output)
+        XCTAssertTrue(launch.output.contains("in /usr/bin with --speed 2"), launch.output)
+    }
+
     func testDomainIDOptionOverridesTheFile() throws {
         let launch = try LaunchHarness(yaml: """
             domain_id: kitchen

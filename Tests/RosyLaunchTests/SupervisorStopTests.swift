@@ -106,6 +106,39 @@ final class SupervisorStopTests: XCTestCase {
         XCTAssertEqual(survivors, [], "processes of the launch survived its supervisor")
     }
 
+    func testHelperThatLeftItsGroupDiesWhenSupervisorIsKilled() throws {
+        // The helper calls setsid: it is in no node's process group, yet it must not survive.
+        let launch = try LaunchHarness(yaml: """
+            nodes:
+              daemonizer:
+                command: setsid sleep 1000 & echo $! > helper.pid; echo $$ >> pids; echo up; exec sleep 1000
+                pass_name: false
+            """)
+        launch.waitForOutput(containing: "watching process group")
+        let helper = Processes.pids(in: launch.folder.appendingPathComponent("helper.pid"))
+        XCTAssertEqual(helper.count, 1)
+        XCTAssertTrue(helper.allSatisfy(Processes.isAlive))
+        kill(launch.process.processIdentifier, SIGKILL)
+        launch.process.waitUntilExit()
+        let all = helper + Processes.pids(in: launch.folder.appendingPathComponent("pids"))
+        XCTAssertEqual(Processes.waitUntilGone(all), [], "the setsid helper survived")
+    }
+
+    func testHelperThatLeftItsGroupDiesAtACleanStop() throws {
+        let launch = try LaunchHarness(yaml: """
+            nodes:
+              daemonizer:
+                command: setsid sleep 1000 & echo $! > helper.pid; echo up; exec sleep 1000
+                pass_name: false
+            """)
+        launch.waitForOutput(containing: "up")
+        let pidFile = launch.folder.appendingPathComponent("helper.pid")
+        launch.waitForOutput("helper pid") { _ in Processes.pids(in: pidFile).count == 1 }
+        launch.signal(SIGTERM)
+        XCTAssertEqual(launch.waitForExit(), 0, launch.output)
+        XCTAssertEqual(Processes.waitUntilGone(Processes.pids(in: pidFile)), [], "the setsid helper survived")
+    }
+
     func testCleanStopLeavesNoProcess() throws {
         let launch = try LaunchHarness(yaml: """
             nodes:

@@ -40,7 +40,8 @@ final class SystemdNotifyTests: XCTestCase {
             var buffer = [UInt8](repeating: 0, count: 4096)
             let n = recv(fd, &buffer, buffer.count, 0)
             if n > 0 { messages.append(String(decoding: buffer[0..<n], as: UTF8.self)) }
-            if messages.contains("READY=1") && messages.filter({ $0 == "WATCHDOG=1" }).count >= 3 { break }
+            if messages.contains("READY=1") && messages.contains("STATUS=2 of 2 running")
+                && messages.filter({ $0 == "WATCHDOG=1" }).count >= 3 { break }
         }
         XCTAssertTrue(messages.contains("READY=1"), "\(messages)")
         XCTAssertGreaterThanOrEqual(messages.filter { $0 == "WATCHDOG=1" }.count, 3, "\(messages)")

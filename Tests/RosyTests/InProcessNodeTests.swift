@@ -1,6 +1,7 @@
 import Foundation
 import Rosy
 import RosyDiscovery
+import RosyTestSupport
 import RosyWire
 import XCTest
 
@@ -200,6 +201,31 @@ final class InProcessNodeTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: path), "the socket is removed on stop")
     }
 
+    func testABadFrameClosesThatConnectionAndTheNodeGoesOn() async throws {
+        let mesh = InProcessMesh()
+        try await Node.withNode(name: "solo", options: .inProcess(mesh)) { node in
+            let received = Collector<TopicMessage>()
+            try await node.listen("ok") { received.append($0) }
+            var path = ""
+            for case .unix(let socketPath, _) in node.meshNodes.flatMap(\.connectionSpecs) { path = socketPath }
+            // An unknown prefix, then an oversized length: the server closes each connection.
+            let script = """
+            import socket, sys
+            for payload in (b"x" + b"\\0" * 10, b"t\\x01a\\x01\\xff\\xff\\xff\\x7f"):
+                s = socket.socket(socket.AF_UNIX)
+                s.connect(sys.argv[1])
+                s.sendall(payload)
+                s.settimeout(30)
+                print("closed" if s.recv(10) == b"" else "open")
+            """
+            let result = try TestSupport.runPython(script, [path])
+            XCTAssertEqual(result.stdout, "closed\nclosed\n", result.stderr)
+            try await node.send("ok", "still fine")
+            try await received.wait(for: 1)
+            XCTAssertEqual(received.values.first?.args, ["still fine"])
+        }
+    }
+
     private func assertCallError(
         _ code: ServiceCallError.Code, message: String? = nil,
         file: StaticString = #filePath, line: UInt = #line, _ body: () async throws -> Value
@@ -234,6 +260,33 @@ extension Collector where Element == Int {
         while collectors.map(\.count).reduce(0, +) < total {
             if ContinuousClock.now >= deadline { throw TestError("timed out waiting for \(total) messages") }
             try await Task.sleep(for: .milliseconds(5))
+        }
+    }
+}
+
+final class CodableNodeTests: XCTestCase {
+    struct Pose: Codable, Equatable, Sendable {
+        var x: Double
+        var y: Double
+        var label: String?
+    }
+
+    func testCodableValuesTravelAsDicts() async throws {
+        var options = NodeOptions.inProcess(InProcessMesh())
+        options.codec = PickleCodec()
+        try await Node.withNode(name: "solo", options: options) { node in
+            let received = Collector<TopicMessage>()
+            try await node.listen("pose") { received.append($0) }
+            try await node.send("pose", encoding: Pose(x: 1, y: 2.5, label: "home"))
+            try await received.wait(for: 1)
+            XCTAssertEqual(try received.values[0].decode(Pose.self), Pose(x: 1, y: 2.5, label: "home"))
+
+            try await node.addService("mirror") { request in
+                let pose = try request.decode(Pose.self)
+                return try Value(encoding: Pose(x: -pose.x, y: -pose.y, label: pose.label))
+            }
+            let mirrored = try await node.call("mirror", encoding: Pose(x: 3, y: 4, label: nil), as: Pose.self)
+            XCTAssertEqual(mirrored, Pose(x: -3, y: -4, label: nil))
         }
     }
 }

@@ -25,13 +25,14 @@ final class CodableBridgeTests: XCTestCase {
         var extra: Value
         var small: UInt8
         var ratio: Float
+        var time: Date
     }
 
     static let pose = Pose(
         x: 1.5, y: -2, label: nil, tags: ["a", "b"], mode: .careful, blob: [1, 2, 255], data: Data([9, 8]),
         counts: ["one": 1], nested: [Pose(x: 0, y: 0, label: "inner", tags: [], mode: .fast, blob: [], data: Data(),
-                                          counts: [:], nested: [], extra: nil, small: 0, ratio: 0)],
-        extra: ["free": .tuple([1, "form"])], small: 200, ratio: 0.5)
+                                          counts: [:], nested: [], extra: nil, small: 0, ratio: 0, time: Date(timeIntervalSince1970: 0))],
+        extra: ["free": .tuple([1, "form"])], small: 200, ratio: 0.5, time: Date(timeIntervalSince1970: 1_732_540_000.25))
 
     func testStructToValueAndBack() throws {
         let value = try Value(encoding: Self.pose)
@@ -44,6 +45,7 @@ final class CodableBridgeTests: XCTestCase {
         XCTAssertEqual(dict["data"], .bytes([9, 8]))
         XCTAssertEqual(dict["counts"], ["one": 1])
         XCTAssertEqual(dict["extra"], ["free": .tuple([1, "form"])])
+        XCTAssertEqual(dict["time"], 1_732_540_000.25, "a Date is seconds since 1970, as Python's time.time()")
         XCTAssertEqual(try value.decode(Pose.self), Self.pose)
     }
 

@@ -88,6 +88,26 @@ final class FuzzTests: XCTestCase {
         }
     }
 
+    /// A pickle cut short says so ("truncated pickle: ..."): the bag reader relies on that
+    /// prefix to tell a file cut off mid-write from a damaged one.
+    func testTruncatedPicklesSayTruncated() throws {
+        let objects: [PickleObject] = Self.seeds.map(PickleObject.value) + [
+            .tuple([.reduce(callable: .global("datetime", "datetime"), args: [.value(.bytes(Array(repeating: 1, count: 10)))]),
+                    "topic", .value(.tuple([1, "x"])), .value(["k": 2.5])]),
+            .instance(of: PickleGlobal("uuid", "UUID"), state: .dict(["int": .integer(unsignedBigEndian: Array(repeating: 0xEE, count: 16))])),
+        ]
+        let reader = PickleReader(allowedGlobals: [PickleGlobal("datetime", "datetime"), PickleGlobal("uuid", "UUID")])
+        for object in objects {
+            let bytes = PickleWriter().bytes(of: object)
+            XCTAssertEqual(try reader.read(bytes), object)
+            for end in 0..<bytes.count {
+                XCTAssertThrowsError(try reader.read(Array(bytes[..<end]))) { error in
+                    XCTAssert((error as? CodecError)?.message.hasPrefix("truncated pickle") == true, "\(error)")
+                }
+            }
+        }
+    }
+
     /// A JSON number cut short is still a number ("42" -> "4").
     static func jsonPrefixIsValue(_ bytes: [UInt8], _ end: Int) -> Bool {
         end > 0 && bytes[..<end].allSatisfy { (0x30...0x39).contains($0) || $0 == 0x2D || $0 == 0x2E || $0 == 0x65 } && bytes[end - 1] != 0x2D

@@ -38,8 +38,10 @@ final class PickleInteropTests: XCTestCase {
         var values = Self.allValues
         var expressions = values.map(\.pythonExpression)
         // Kinds only Python makes.
-        values += [.set([1, 2, 3]), .bytes([0x61, 0x62]), .bytes([]), .int(Int64.max), .string("ascii")]
-        expressions += ["frozenset({1, 2, 3})", "bytearray(b'ab')", "bytearray()", "2**63 - 1", "'ascii'"]
+        values += [.set([1, 2, 3]), .bytes([0x61, 0x62]), .bytes([]), .int(Int64.max), .string("ascii"),
+                   [[1, "x"], [1, "x"], ["k": [1, "x"]]], .tuple([.set([]), .set([])])]
+        expressions += ["frozenset({1, 2, 3})", "bytearray(b'ab')", "bytearray()", "2**63 - 1", "'ascii'",
+                        "(lambda a: [a, a, {'k': a}])([1, 'x'])", "(lambda s: (s, s))(set())"]  // shared objects (BINGET)
         let script = """
         import sys, pickle, struct
         for line in sys.stdin:

@@ -5,7 +5,7 @@ throughput, idle CPU and memory. Not a test: it prints numbers.
     swift build -c release --product rosy-launch
     python3 bench/launch/bench.py .build/release/rosy-launch
 """
-import os, signal, socket, subprocess, sys, tempfile, time
+import os, shutil, signal, socket, subprocess, sys, tempfile, time
 
 BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else ".build/release/rosy-launch")
 
@@ -115,8 +115,11 @@ def idle(folder, seconds=10):
 
 
 def main():
+    folders = []
+
     def fresh():
-        return tempfile.mkdtemp(prefix="rosy-launch-bench-")
+        folders.append(tempfile.mkdtemp(prefix="rosy-launch-bench-"))
+        return folders[-1]
 
     started, stopped = start_100(fresh())
     print(f"100 nodes: all started (READY=1) {started * 1000:.0f} ms after exec; stopped in {stopped * 1000:.0f} ms")
@@ -126,6 +129,8 @@ def main():
     print(f"merged logging: {mbps:.0f} MB/s ({count} of {expected} lines in launch.log, {elapsed:.1f} s; terminal to /dev/null, merged + per-node files)")
     cpu, rss = idle(fresh())
     print(f"idle with 10 nodes: {cpu:.2f}% CPU over 10 s, RSS {rss:.1f} MB")
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 // Codec throughput: encodes and decodes typical message data with each codec.
-// Run: swift run -c release wire-codec-bench
+// Run: swift run -c release wire-codec-bench [FILTER]   (FILTER: a part of the label, e.g. "pickle decode")
 import Foundation
 import NIOCore
 import RosyWire
@@ -12,7 +12,10 @@ let samples: [(String, Value)] = [
     ("bytes 1 MB", .bytes(Array(repeating: 7, count: 1 << 20))),
 ]
 
+let filter = CommandLine.arguments.dropFirst().first
+
 func measure(_ label: String, bytesPerOp: Int, _ body: () throws -> Void) rethrows {
+    if let filter, !label.contains(filter) { return }
     let clock = ContinuousClock()
     var iterations = 1
     while true {

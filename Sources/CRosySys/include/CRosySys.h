@@ -31,6 +31,9 @@ int crosy_spawn(const crosy_spawn_request *request, pid_t *pid);
 /// SA_RESTART is set; SIGPIPE is ignored.
 int crosy_install_signal_pipe(int fd, const int *signals, int count);
 
+/// Empties the calling thread's signal mask (a parent may have started us with signals blocked).
+int crosy_unblock_all_signals(void);
+
 /// Restores the default disposition of a signal.
 int crosy_default_signal(int sig);
 

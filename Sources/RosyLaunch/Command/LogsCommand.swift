@@ -14,19 +14,32 @@ extension RosyLaunchCommand {
         @Flag(name: .shortAndLong, help: "Keep printing new lines until the launch ends (or Ctrl+C).") var follow = false
         @Option(name: .short, help: ArgumentHelp("Lines to show from the end.", valueName: "lines")) var n = 20
         @OptionGroup var selection: LaunchSelection
+        @Option(help: ArgumentHelp("When the launch named by --launch has ended: the log folder it used "
+                                   + "(default ~/.rosy/log); its last run is shown.", valueName: "path"))
+        var logDir: String?
         public init() {}
 
         public func run() throws {
-            let client: ControlClient
-            let status: LaunchStatus
+            let folder: String
+            var client: ControlClient?
             do {
-                client = try selection.client()
-                status = try client.status()
+                let running = try selection.client()
+                let status = try running.status()
+                guard let logDirectory = status.logDirectory else {
+                    throw ValidationError("this launch writes no log files (--no-log-files)")
+                }
+                folder = logDirectory
+                client = running
             } catch let error as ControlError {
-                throw ValidationError(error.description)
-            }
-            guard let folder = status.logDirectory else {
-                throw ValidationError("this launch writes no log files (--no-log-files)")
+                // Not running: the last run of the launch named by --launch, if there is one.
+                guard let launch = selection.launch else { throw ValidationError(error.description) }
+                let environment = ProcessInfo.processInfo.environment
+                var base = logDir ?? "~/.rosy/log"
+                if base == "~" || base.hasPrefix("~/") { base = (environment["HOME"] ?? NSHomeDirectory()) + base.dropFirst() }
+                folder = base + "/" + ControlClient.launchName(launch) + "-latest"
+                guard FileManager.default.fileExists(atPath: folder + "/launch.log") else {
+                    throw ValidationError("\(error.description), and no earlier run in \(folder)")
+                }
             }
             let path = folder + "/launch.log"
             let filter = LogFilter(nodes: nodes)
@@ -42,7 +55,7 @@ extension RosyLaunchCommand {
                 fflush(nil)
                 if Date().timeIntervalSince(lastCheck) > 1 {
                     lastCheck = Date()
-                    if !ControlClient.isListening(client.path) {
+                    if !(client.map { ControlClient.isListening($0.path) } ?? false) {
                         for line in follower.readNew() where filter.matches(line) { print(line) }
                         return
                     }

@@ -9,8 +9,13 @@ import Foundation
 /// RosyLaunchCommand.main(["status"])                 // rosy-launch status
 /// ```
 public struct RosyLaunchCommand: ParsableCommand {
-    public static let configuration = CommandConfiguration(
-        commandName: "rosy-launch",
+    public static let configuration = makeConfiguration(commandName: "rosy-launch")
+
+    /// The same command under another name: the `rosy` CLI declares
+    /// `struct Launch: ParsableCommand { static let configuration = RosyLaunchCommand.makeConfiguration(commandName: "launch") }`.
+    public static func makeConfiguration(commandName: String) -> CommandConfiguration {
+        CommandConfiguration(
+        commandName: commandName,
         abstract: "Start a robot's rosy nodes, keep them running and stop them cleanly.",
         discussion: """
             With a launch file (default launch.yaml) it starts the file's nodes in order, restarts \
@@ -21,6 +26,7 @@ public struct RosyLaunchCommand: ParsableCommand {
         version: "0.8.3",
         subcommands: [Run.self, Status.self, Start.self, Stop.self, Restart.self, Logs.self, Shutdown.self],
         defaultSubcommand: Run.self)
+    }
 
     public init() {}
 }

@@ -16,7 +16,12 @@ final class ControlServer {
         }
         unlink(path)
         let folder = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
-        if !folder.isEmpty { try LogWriter.makeDirectories(folder) }
+        if !folder.isEmpty {
+            try LogWriter.makeDirectories(folder)
+            if folder.hasSuffix("/rosy-launch-\(getuid())") || folder.hasSuffix("/rosy-launch") {
+                chmod(folder, 0o700)  // our own folder: only this user reaches the sockets
+            }
+        }
         var address = try UnixAddress(path)
         fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard fd >= 0 else { throw PosixError("socket") }

@@ -25,6 +25,8 @@ final class LogSource {
     let color: Int
     fileprivate var file: RotatingFile?
     fileprivate var fileBuffer: [UInt8] = []
+    /// The label padded to the column width, as bytes (computed once, used for every line).
+    fileprivate var paddedLabel: [UInt8] = []
 
     init(label: String, node: String, color: Int) {
         self.label = label
@@ -53,7 +55,7 @@ final class LogWriter {
     static let red = Array("\u{1B}[1;31m".utf8)
 
     let options: Options
-    let terminal: Int32
+    private let terminal: TerminalWriter
     private var terminalBuffer: [UInt8] = []
     private var mergedBuffer: [UInt8] = []
     private var merged: RotatingFile?
@@ -63,8 +65,9 @@ final class LogWriter {
 
     init(options: Options, terminal: Int32 = 1) throws {
         self.options = options
-        self.terminal = terminal
+        self.terminal = TerminalWriter(fd: terminal)
         supervisorSource = LogSource(label: "rosy-launch", node: "rosy-launch", color: -1)
+        supervisorSource.paddedLabel = Self.padded("rosy-launch", width: options.labelWidth)
         terminalBuffer.reserveCapacity(1 << 20)
         mergedBuffer.reserveCapacity(1 << 20)
         if let folder = options.runDirectory {
@@ -76,6 +79,7 @@ final class LogWriter {
     /// A source for a node copy; copies of one node share its log file.
     func source(label: String, node: String) throws -> LogSource {
         let source = LogSource(label: label, node: node, color: sources.count)
+        source.paddedLabel = padded(label)
         if let folder = options.runDirectory {
             if let sibling = sources.first(where: { $0.node == node }) {
                 source.file = sibling.file
@@ -102,7 +106,7 @@ final class LogWriter {
         if colored {
             terminalBuffer.append(contentsOf: source.color < 0 ? Self.red : Self.palette[source.color % Self.palette.count])
         }
-        appendLabel(source.label, to: &terminalBuffer)
+        terminalBuffer.append(contentsOf: source.paddedLabel)
         if colored && stream == .stderr {
             terminalBuffer.append(contentsOf: Self.reset)
             terminalBuffer.append(contentsOf: Self.red)
@@ -113,12 +117,13 @@ final class LogWriter {
         terminalBuffer.append(contentsOf: text)
         terminalBuffer.append(0x0A)
 
+        if terminalBuffer.count > 1 << 20 { flush() }
         guard merged != nil else { return }
         // Files: <UTC time> label<pad> | text
         let start = mergedBuffer.count
         mergedBuffer.append(contentsOf: clock.utc)
         mergedBuffer.append(0x20)
-        appendLabel(source.label, to: &mergedBuffer)
+        mergedBuffer.append(contentsOf: source.paddedLabel)
         mergedBuffer.append(stream.mark)
         mergedBuffer.append(0x20)
         mergedBuffer.append(contentsOf: text)
@@ -126,7 +131,7 @@ final class LogWriter {
         if source.file != nil {
             source.fileBuffer.append(contentsOf: mergedBuffer[start...])
         }
-        if terminalBuffer.count > 1 << 20 || mergedBuffer.count > 1 << 20 { flush() }
+        if mergedBuffer.count > 1 << 20 { flush() }
     }
 
     /// A message of rosy-launch itself.
@@ -139,7 +144,7 @@ final class LogWriter {
     /// Writes out everything gathered.
     func flush() {
         if !terminalBuffer.isEmpty {
-            _ = Posix.writeAll(terminal, terminalBuffer)
+            terminal.enqueue(terminalBuffer)
             terminalBuffer.removeAll(keepingCapacity: true)
         }
         if let merged, !mergedBuffer.isEmpty {
@@ -152,11 +157,16 @@ final class LogWriter {
         }
     }
 
-    private func appendLabel(_ label: String, to buffer: inout [UInt8]) {
-        var label = label
-        label.withUTF8 { buffer.append(contentsOf: $0) }
-        let pad = max(1, options.labelWidth - label.utf8.count + 1)
-        buffer.append(contentsOf: repeatElement(0x20, count: pad))
+    /// Flushes and waits until the terminal has taken every line.
+    func close() {
+        flush()
+        terminal.close()
+    }
+
+    private func padded(_ label: String) -> [UInt8] { Self.padded(label, width: options.labelWidth) }
+
+    static func padded(_ label: String, width: Int) -> [UInt8] {
+        Array(label.utf8) + Array(repeating: 0x20, count: max(1, width - label.utf8.count + 1))
     }
 
     static func makeDirectories(_ path: String) throws {

@@ -57,6 +57,7 @@ final class OutputPipe {
     /// Reads what is there (at most `limit` bytes, so one flood cannot starve the others)
     /// and hands whole lines to the writer. Returns false at end of stream.
     func drain(into writer: LogWriter, buffer: UnsafeMutableRawBufferPointer, limit: Int) -> Bool {
+        guard isOpen else { return false }
         var total = 0
         while total < limit {
             let n = read(fd, buffer.baseAddress, buffer.count)

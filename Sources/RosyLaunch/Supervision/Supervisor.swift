@@ -40,6 +40,10 @@ public final class Supervisor {
     var stopForced = false
     var requiredFailure: String?
     var copiesByPID: [pid_t: NodeCopy] = [:]
+    /// Process groups of descendants that left their node's group (setsid helpers), which the
+    /// watchdog also kills if rosy-launch dies; and when to look for them next.
+    var strayGroups = Set<pid_t>()
+    var nextStrayScan = 0.0
 
     var signalPipe: (read: Int32, write: Int32) = (-1, -1)
     var watchdog: OrphanWatchdog?
@@ -52,6 +56,9 @@ public final class Supervisor {
     let baseEnvironment: [String: String]
     private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 8)
 
+    /// Prepares a launch (nothing starts before `run()`); `runDirectory` is the folder for
+    /// this run's log files, nil for none. Throws when `--exclude`/`--only` name unknown nodes
+    /// or a log file cannot be opened.
     public init(config: LaunchConfig, options: LaunchOptions, runDirectory: String?) throws {
         self.config = config
         self.options = options
@@ -87,7 +94,9 @@ public final class Supervisor {
             try prepare()
         } catch {
             logs.note("cannot start the launch: \(error)")
-            logs.flush()
+            control?.close()
+            watchdog?.dismiss()
+            logs.close()
             return 1
         }
         for (name, reason) in plan.skipped { logs.note("skipping \(name): \(reason)") }
@@ -102,7 +111,7 @@ public final class Supervisor {
             advance()
         }
         finish()
-        logs.flush()
+        logs.close()
         return requiredFailure == nil ? 0 : 1
     }
 
@@ -114,6 +123,7 @@ public final class Supervisor {
         guard crosy_install_signal_pipe(signalPipe.write, signals, Int32(signals.count)) == 0 else {
             throw PosixError("sigaction")
         }
+        _ = crosy_unblock_all_signals()
         if crosy_set_child_subreaper() != 0 { logs.note("warning: cannot become a child subreaper") }
         watchdog = try OrphanWatchdog()
         if let path = options.controlSocket {
@@ -149,7 +159,8 @@ public final class Supervisor {
             if fds[1].revents != 0 { control?.acceptAll { self.handle(request: $0) } }
             offset = 2
         }
-        for (i, pipe) in pipes.enumerated() where fds[offset + i].revents != 0 {
+        // A pipe may have been read to its end (and closed) while reaping its process above.
+        for (i, pipe) in pipes.enumerated() where pipe.isOpen && fds[offset + i].revents != 0 {
             _ = pipe.drain(into: logs, buffer: readBuffer, limit: 256 * 1024)
         }
         for copy in allCopies { copy.outputs.removeAll { !$0.isOpen } }
@@ -169,6 +180,7 @@ public final class Supervisor {
         case nil: if phase == .starting { next = now }
         }
         if systemd?.watchdogInterval != nil { next = min(next, nextWatchdogPing) }
+        next = min(next, nextStrayScan)
         return Int32(max(0, min(1000, ((next - now) * 1000).rounded(.up))))
     }
 
@@ -280,8 +292,9 @@ public final class Supervisor {
             copy.startedAt = Posix.now()
             copiesByPID[process.pid] = copy
             watchdog?.watch(group: process.pid)
-            copy.outputs = [OutputPipe(fd: process.stdout, stream: .stdout, source: copy.log),
-                            OutputPipe(fd: process.stderr, stream: .stderr, source: copy.log)]
+            // Pipes of an earlier run stay until their end: their last lines are not lost.
+            copy.outputs += [OutputPipe(fd: process.stdout, stream: .stdout, source: copy.log),
+                             OutputPipe(fd: process.stderr, stream: .stderr, source: copy.log)]
             logs.note("\(copy.label) started (pid \(process.pid))")
             apply(.spawned, to: copy)
         } catch {
@@ -296,7 +309,8 @@ public final class Supervisor {
     private func advance() {
         let now = Posix.now()
         for copy in allCopies {
-            if let deadline = copy.restartDeadline, deadline <= now {
+            // While the launch stops, nothing restarts: a copy in backoff is stopped in its turn.
+            if phase != .stopping, let deadline = copy.restartDeadline, deadline <= now {
                 copy.restartDeadline = nil
                 apply(.backoffElapsed, to: copy)
             }
@@ -304,6 +318,10 @@ public final class Supervisor {
                 copy.stopDeadline = nil
                 apply(.stopTimedOut, to: copy)
             }
+        }
+        if now >= nextStrayScan && phase != .done {
+            nextStrayScan = now + 2
+            watchStrayGroups()
         }
         switch phase {
         case .starting: advanceStart(now: now)
@@ -341,6 +359,13 @@ public final class Supervisor {
                 guard now >= until else { return }
                 startStep = .waiting(since: now)
             case .waiting(let since):
+                if let failed = group.node.after.first(where: { name in
+                    groups.first { $0.node.name == name }?.copies.contains { $0.state == .failed } == true
+                }) {
+                    for copy in group.copies { apply(.gaveUpWaiting(reason: "node \(failed) failed"), to: copy) }
+                    startStep = .postDelay(until: now)
+                    continue
+                }
                 if let blocker = startBlocker(group.node) {
                     if let timeout = group.node.waitTimeout, now - since >= timeout {
                         for copy in group.copies {
@@ -416,6 +441,36 @@ public final class Supervisor {
         if allCopies.allSatisfy({ $0.pid == nil }) { phase = .done }
     }
 
+    /// Finds descendants in process groups of their own (helpers that called setsid or
+    /// setpgid): the watchdog learns their groups, so they die with the launch even when
+    /// rosy-launch is killed. Run every 2 s: a /proc scan costs about a millisecond.
+    func watchStrayGroups() {
+        guard let watchdog, !copiesByPID.isEmpty || !strayGroups.isEmpty else { return }
+        let table = Posix.processTable()
+        var children: [pid_t: [pid_t]] = [:]
+        var groupOf: [pid_t: pid_t] = [:]
+        for entry in table {
+            children[entry.parent, default: []].append(entry.pid)
+            groupOf[entry.pid] = entry.group
+        }
+        let me = getpid()
+        let ownGroup = getpgrp()
+        var found = Set<pid_t>()
+        var queue = children[me] ?? []
+        while let pid = queue.popLast() {
+            queue += children[pid] ?? []
+            guard let group = groupOf[pid], group != ownGroup, group != watchdog.pid,
+                  copiesByPID[group] == nil else { continue }
+            found.insert(group)
+        }
+        for group in found.subtracting(strayGroups) {
+            watchdog.watch(group: group)
+            logs.note("watching process group \(group): a helper that left its node's group")
+        }
+        for group in strayGroups.subtracting(found) { watchdog.forget(group: group) }
+        strayGroups = found
+    }
+
     /// Second Ctrl+C: SIGKILL every node's process group now.
     private func killEverything() {
         stopForced = true
@@ -427,6 +482,7 @@ public final class Supervisor {
     /// After the last node: kill and reap descendants re-parented to us, read the last
     /// output, dismiss the watchdog.
     private func finish() {
+        // Every node is gone, so every descendant left is now our child: kill until none is.
         for _ in 0..<50 {
             let strays = Posix.children(of: getpid()).filter { $0 != watchdog?.pid }
             if strays.isEmpty { break }

@@ -58,21 +58,27 @@ enum Posix {
 
     /// The pids whose parent is `parent` (from /proc), e.g. descendants re-parented to a subreaper.
     static func children(of parent: pid_t) -> [pid_t] {
+        processTable().filter { $0.parent == parent }.map(\.pid)
+    }
+
+    /// Every process of the machine with its parent and process group (from /proc).
+    static func processTable() -> [(pid: pid_t, parent: pid_t, group: pid_t)] {
         guard let dir = opendir("/proc") else { return [] }
         defer { closedir(dir) }
-        var result: [pid_t] = []
+        var result: [(pid_t, pid_t, pid_t)] = []
         while let entry = readdir(dir) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                 String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
             }
-            guard let pid = pid_t(name) else { continue }
-            if parentPID(of: pid) == parent { result.append(pid) }
+            guard let pid = pid_t(name), let fields = statFields(of: pid), fields.count > 2,
+                  let parent = pid_t(fields[1]), let group = pid_t(fields[2]) else { continue }
+            result.append((pid, parent, group))
         }
         return result
     }
 
-    /// The parent pid of a process, from /proc/PID/stat.
-    static func parentPID(of pid: pid_t) -> pid_t? {
+    /// The fields of /proc/PID/stat after the command name: state, ppid, pgrp, ...
+    static func statFields(of pid: pid_t) -> [Substring]? {
         let fd = open("/proc/\(pid)/stat", O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
@@ -82,9 +88,7 @@ enum Posix {
         let text = String(decoding: buffer[0..<n], as: UTF8.self)
         // "pid (comm) state ppid ...": comm may hold spaces and parentheses; split after the last ')'.
         guard let close = text.lastIndex(of: ")") else { return nil }
-        let fields = text[text.index(after: close)...].split(separator: " ")
-        guard fields.count > 2 else { return nil }
-        return pid_t(fields[1])
+        return text[text.index(after: close)...].split(separator: " ")
     }
 }
 

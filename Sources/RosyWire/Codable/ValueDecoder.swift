@@ -7,7 +7,7 @@ import OrderedCollections
 
 /// Builds any `Decodable` from a ``Value``, the reverse of ``ValueEncoder``: dicts with string
 /// keys fill structs, lists/tuples/sets fill arrays, `.none` or a missing key is `nil`,
-/// bytes fill `[UInt8]` and `Data`. An int fills a floating-point field, and a double with
+/// bytes fill `[UInt8]` and `Data`, seconds since 1970 fill a `Date`. An int fills a floating-point field, and a double with
 /// an integral value fills an integer field (JSON and Python blur the two).
 ///
 /// ```swift
@@ -48,6 +48,7 @@ private struct ValueDecoderImpl: Decoder {
         if type == Value.self, let value = value as? T { return value }
         if type == [UInt8].self, case .bytes(let bytes) = value, let bytes = bytes as? T { return bytes }
         if type == Data.self, case .bytes(let bytes) = value, let data = Data(bytes) as? T { return data }
+        if type == Date.self, let seconds = value.doubleValue, let date = Date(timeIntervalSince1970: seconds) as? T { return date }
         return try T(from: self)
     }
 

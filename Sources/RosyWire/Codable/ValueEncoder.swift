@@ -8,7 +8,8 @@ import OrderedCollections
 /// Turns any `Encodable` into a ``Value``: structs and classes become dicts with string
 /// keys, arrays become lists, `nil` becomes `.none` (kept as a key, as Python's `None`),
 /// `[UInt8]` and `Data` become bytes, integers and floating-point numbers become ints and
-/// doubles, a ``Value`` stays itself.
+/// doubles, a `Date` becomes seconds since 1970 (as Python's `time.time()`), a ``Value``
+/// stays itself.
 ///
 /// ```swift
 /// struct Pose: Codable { var x: Double; var y: Double; var label: String? }
@@ -64,6 +65,7 @@ private final class EncodingNode {
         case let value as Value: return EncodingNode(.value(value))
         case let bytes as [UInt8]: return EncodingNode(.value(.bytes(bytes)))
         case let data as Data: return EncodingNode(.value(.bytes([UInt8](data))))
+        case let date as Date: return EncodingNode(.value(.double(date.timeIntervalSince1970)))
         default:
             let encoder = ValueEncoderImpl(path: path, userInfo: userInfo)
             try value.encode(to: encoder)

@@ -23,6 +23,7 @@ struct PickleEmitter {
     // MARK: whole pickles
 
     mutating func writePickle(of value: Value, into buffer: inout ByteBuffer) {
+        if Self.writeShortPickle(of: value, into: &buffer) { return }
         buffer.writeInteger(PickleOpcode.proto)
         buffer.writeInteger(PickleOpcode.highestProtocol)
         write(value, into: &buffer)
@@ -36,6 +37,57 @@ struct PickleEmitter {
         write(object, into: &buffer)
         op(PickleOpcode.stop, &buffer)
         commitFrame(&buffer)
+    }
+
+    /// A whole pickle of one str or bytes under 64 KiB in one buffer access (the most common
+    /// message argument), exactly as the general path writes it. False for anything else.
+    @inline(__always)
+    static func writeShortPickle(of value: Value, into buffer: inout ByteBuffer) -> Bool {
+        switch value {
+        case .string(let s):
+            var s = s
+            let count = s.utf8.count
+            guard count < PickleOpcode.frameSizeTarget else { return false }
+            return s.withUTF8 { utf8 in
+                writeShortPayload(UnsafeRawBufferPointer(utf8), short: PickleOpcode.shortBinUnicode, long: PickleOpcode.binUnicode, &buffer)
+                return true
+            }
+        case .bytes(let b):
+            guard b.count < PickleOpcode.frameSizeTarget else { return false }
+            return b.withUnsafeBytes { raw in
+                writeShortPayload(raw, short: PickleOpcode.shortBinBytes, long: PickleOpcode.binBytes, &buffer)
+                return true
+            }
+        default:
+            return false
+        }
+    }
+
+    @inline(__always)
+    private static func writeShortPayload(_ payload: UnsafeRawBufferPointer, short: UInt8, long: UInt8, _ buffer: inout ByteBuffer) {
+        let count = payload.count
+        let header = count < 0x100 ? 2 : 5
+        let frameLength = header + count + 2  // opcode and length, payload, MEMOIZE, STOP
+        buffer.writeRaw(maximum: 2 + PickleOpcode.frameHeaderSize + frameLength) { p in
+            p.put(PickleOpcode.proto, at: 0)
+            p.put(PickleOpcode.highestProtocol, at: 1)
+            p.put(PickleOpcode.frame, at: 2)
+            p.put(UInt64(frameLength).littleEndian, at: 3)
+            var at = 2 + PickleOpcode.frameHeaderSize
+            if count < 0x100 {
+                p.put(short, at: at); p.put(UInt8(count), at: at + 1)
+            } else {
+                p.put(long, at: at); p.put(UInt32(count).littleEndian, at: at + 1)
+            }
+            at += header
+            if count > 0, let base = payload.baseAddress, let target = p.baseAddress {
+                (target + at).copyMemory(from: base, byteCount: count)
+            }
+            at += count
+            p.put(PickleOpcode.memoize, at: at)
+            p.put(PickleOpcode.stop, at: at + 1)
+            return at + 2
+        }
     }
 
     // MARK: values

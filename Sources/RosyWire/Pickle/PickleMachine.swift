@@ -39,8 +39,9 @@ struct PickleMachine {
     init(allowed: Set<PickleGlobal>?, maxDepth: Int) {
         self.allowed = allowed
         self.maxDepth = maxDepth
-        arena.reserveCapacity(8)
-        stack.reserveCapacity(8)
+        arena.reserveCapacity(16)
+        stack.reserveCapacity(16)
+        memo.reserveCapacity(16)
     }
 
     /// The plain-data constructors Python's own pickles of plain data call (sets and bytes in
@@ -287,7 +288,12 @@ struct PickleMachine {
     mutating func put(_ index: Int) throws {
         guard index <= maxMemoIndex else { throw Self.error("memo index \(index) too large") }
         let id = try top()
-        if index >= memo.count { memo.append(contentsOf: repeatElement(0, count: index + 1 - memo.count)) }
+        if index == memo.count {  // MEMOIZE's usual case: the next index
+            memo.append(id + 1)
+            memoCount += 1
+            return
+        }
+        if index > memo.count { memo.append(contentsOf: repeatElement(0, count: index + 1 - memo.count)) }
         if memo[index] == 0 { memoCount += 1 }
         memo[index] = id + 1
     }

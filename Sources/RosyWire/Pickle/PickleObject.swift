@@ -40,7 +40,7 @@ public struct PickleGlobal: Hashable, Sendable, CustomStringConvertible {
 /// guard let (type, _, state) = spec.instance, type == PickleGlobal("rosy.specs", "MeshNodeSpec"),
 ///       let nodeID = state?["id"], let topics = state?["topics"]?.plainValue?.arrayValue
 /// else { throw MyError.notASpec }
-/// let uuidInt = nodeID.instance?.state?["id"]?.instance?.state?["int"]   // a .bigInt
+/// let uuidInt = nodeID.instance?.state?["uuid"]?.instance?.state?["int"]   // a .bigInt
 /// let uuidBytes = uuidInt?.unsignedBigEndianBytes(count: 16)             // UUID's 16 bytes
 /// ```
 ///
