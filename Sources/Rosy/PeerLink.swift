@@ -43,6 +43,7 @@ final class PeerLink: Sendable {
         var connectionWaiters: [CheckedContinuation<ClientConnection, any Error>] = []
         /// The outbox stayed full for ``PeerLink/stallLimit`` with no progress.
         var stalled = false
+        var lastConnectFailure: NIODeadline?
         var dropped = 0
         var lastDropWarning: NIODeadline = .uptimeNanoseconds(0)
     }
@@ -53,6 +54,8 @@ final class PeerLink: Sendable {
     /// How long a sender waits for a full outbox to drain before the peer counts as stalled
     /// (then the oldest message is dropped, as Python rosy does, until the peer catches up).
     static let stallLimit = TimeAmount.milliseconds(500)
+    /// After a failed connection attempt, topic messages are dropped (not retried) this long.
+    static let reconnectDelay = TimeAmount.milliseconds(100)
 
     let nodeID: NodeID
     private let state: Mutex<State>
@@ -122,14 +125,21 @@ final class PeerLink: Sendable {
                 state.outbox.removeFirst()
                 noteDrop(&state)
             }
-            state.outbox.append(OutboxItem(frame: frame, deadline: deadline))
             switch state.connection {
             case .idle:
+                // Right after a failed attempt, drop instead of hammering a peer that is gone.
+                if let failedAt = state.lastConnectFailure, NIODeadline.now() - failedAt < Self.reconnectDelay {
+                    noteDrop(&state)
+                    return .done
+                }
+                state.outbox.append(OutboxItem(frame: frame, deadline: deadline))
                 state.connection = .connecting
                 return .connect
             case .connecting:
+                state.outbox.append(OutboxItem(frame: frame, deadline: deadline))
                 return .done
             case .connected(let connection):
+                state.outbox.append(OutboxItem(frame: frame, deadline: deadline))
                 if state.drainScheduled { return .done }
                 state.drainScheduled = true
                 return .drain(connection)
@@ -274,6 +284,7 @@ final class PeerLink: Sendable {
             if state.closed { return .closeIt }
             if connection.isClosed.load(ordering: .sequentiallyConsistent) { return .failed }
             state.connection = .connected(connection)
+            state.lastConnectFailure = nil
             let waiters = state.connectionWaiters
             state.connectionWaiters = []
             let drain = !state.outbox.isEmpty && !state.drainScheduled
@@ -294,6 +305,7 @@ final class PeerLink: Sendable {
     private func connectFailed(_ error: any Error) {
         let (dropped, connectionWaiters, spaceWaiters) = state.withLock { state in
             state.connection = .idle
+            state.lastConnectFailure = NIODeadline.now()
             state.drainScheduled = false
             let dropped = state.outbox.count
             state.outbox.removeAll()
