@@ -144,11 +144,26 @@ final class InboundConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !failed else { return }
+        // The batch lives in locals while frames are decoded: a stored property of a class
+        // costs a dynamic exclusivity check on every access, that is per message.
+        var batch = self.batch
+        self.batch = []
+        var batchBytes = self.batchBytes
         do {
             try decoder.process(buffer: Self.unwrapInboundIn(data)) { frame in
-                handle(frame, context: context)
+                switch frame {
+                case .topicMessage(let frame):
+                    batchBytes += TopicInbox.size(of: frame)
+                    batch.append(frame)
+                case .serviceRequest(let request):
+                    handle(request, context: context)
+                }
             }
+            self.batch = batch
+            self.batchBytes = batchBytes
         } catch {
+            self.batch = batch
+            self.batchBytes = batchBytes
             fail(context: context, error: error)
         }
     }
@@ -159,14 +174,18 @@ final class InboundConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
             batchBytes += TopicInbox.size(of: frame)
             batch.append(frame)
         case .serviceRequest(let request):
-            let channel = context.channel
-            let dispatcher = self.dispatcher
-            dispatcher.requestsInFlight.add(1, ordering: .relaxed)
-            Task {
-                let response = await dispatcher.respond(to: request, allocator: channel.allocator)
-                channel.writeAndFlush(response).whenComplete { _ in
-                    dispatcher.requestsInFlight.subtract(1, ordering: .relaxed)
-                }
+            handle(request, context: context)
+        }
+    }
+
+    private func handle(_ request: ServiceRequestFrame, context: ChannelHandlerContext) {
+        let channel = context.channel
+        let dispatcher = self.dispatcher
+        dispatcher.requestsInFlight.add(1, ordering: .relaxed)
+        Task {
+            let response = await dispatcher.respond(to: request, allocator: channel.allocator)
+            channel.writeAndFlush(response).whenComplete { _ in
+                dispatcher.requestsInFlight.subtract(1, ordering: .relaxed)
             }
         }
     }

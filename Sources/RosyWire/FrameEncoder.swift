@@ -29,6 +29,64 @@ public enum FrameEncoder {
         }
     }
 
+    /// Appends a topic message frame, as the generic form does, for a node's own codec held
+    /// as an existential. Not generic, so nothing is looked up at run time per message, and
+    /// the header goes in with one write (each `ByteBuffer` write costs a dynamic
+    /// exclusivity check).
+    public static func writeTopicMessage(
+        topic: String, args: [Value], kwargs: [String: Value], codec: any MessageCodec, into buffer: inout ByteBuffer
+    ) throws {
+        try validate(name: topic, args: args, kwargs: kwargs)
+        let start = buffer.writerIndex
+        do {
+            writeHeader(prefix: FramePrefix.topicMessage, name: topic, argCount: args.count, into: &buffer)
+            for arg in args { try writeDataItem(arg, anyCodec: codec, into: &buffer) }
+            buffer.writeInteger(UInt8(truncatingIfNeeded: kwargs.count))
+            for (key, value) in kwargs {
+                writeShortString(key, into: &buffer)
+                try writeDataItem(value, anyCodec: codec, into: &buffer)
+            }
+        } catch {
+            buffer.moveWriterIndex(to: start)
+            throw error
+        }
+    }
+
+    /// Checks a frame's name and argument counts against the wire's limits.
+    public static func validate(name: String, args: [Value], kwargs: [String: Value]) throws {
+        try validateName(name)
+        guard args.count <= 255 else { throw FrameError.tooManyArguments(count: args.count) }
+        guard kwargs.count <= 255 else { throw FrameError.tooManyArguments(count: kwargs.count) }
+        for key in kwargs.keys { try validateName(key) }
+    }
+
+    /// Prefix, short-string name and the u8 argument count, in one write.
+    private static func writeHeader(prefix: UInt8, name: String, argCount: Int, into buffer: inout ByteBuffer) {
+        var name = name
+        name.withUTF8 { utf8 in
+            let count = utf8.count
+            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count + 3) { out in
+                out[0] = prefix
+                out[1] = UInt8(truncatingIfNeeded: count)
+                if count > 0 {
+                    UnsafeMutableRawBufferPointer(rebasing: out[2..<(2 + count)]).copyMemory(from: UnsafeRawBufferPointer(utf8))
+                }
+                out[2 + count] = UInt8(truncatingIfNeeded: argCount)
+                return count + 3
+            }
+        }
+    }
+
+    /// One data item with an existential codec (not generic: see above).
+    private static func writeDataItem(_ value: Value, anyCodec codec: any MessageCodec, into buffer: inout ByteBuffer) throws {
+        let lengthIndex = buffer.writerIndex
+        buffer.writeInteger(UInt32(0), endianness: .little)
+        try codec.encode(value, into: &buffer)
+        let length = buffer.writerIndex - lengthIndex - 4
+        guard length <= Int(UInt32.max) else { throw FrameError.dataItemTooLarge(bytes: length) }
+        buffer.setInteger(UInt32(length), at: lengthIndex, endianness: .little)
+    }
+
     /// Appends a service request frame (`s`, id, service, args, kwargs).
     /// The id is at offset 1 of the frame: ``setRequestID(_:inFrameAt:of:)`` changes it later.
     @inlinable
