@@ -33,9 +33,21 @@ public final class Node: Sendable {
     let dispatcher: InboundDispatcher
     private let servers: NodeServers
     private let discovery: any Discovery
-    private let links = Mutex<[UUID: PeerLink]>([:])
+    private let links = Mutex(Links())
     private let lifecycle = Mutex(Lifecycle())
     private let allocator = ByteBufferAllocator()
+
+    /// The links to peers by node UUID, and the last one looked up: a stream of messages to one
+    /// peer then skips hashing the UUID per message.
+    private struct Links {
+        var byID: [UUID: PeerLink] = [:]
+        var last: PeerLink?
+
+        mutating func removeValue(forKey uuid: UUID) -> PeerLink? {
+            if last?.nodeID.uuid == uuid { last = nil }
+            return byID.removeValue(forKey: uuid)
+        }
+    }
 
     private struct Lifecycle {
         var connectionSpecs: [ConnectionSpec] = []
@@ -171,8 +183,8 @@ public final class Node: Sendable {
         await discovery.unregister()
         task?.cancel()
         let peers = links.withLock { links in
-            defer { links = [:] }
-            return Array(links.values)
+            defer { links = Links() }
+            return Array(links.byID.values)
         }
         let deadline = NIODeadline.now() + .seconds(2)
         // Calls already being handled finish and answer (drain), within the same two seconds.
@@ -221,7 +233,7 @@ public final class Node: Sendable {
         case .upserted(let spec):
             guard spec.id.uuid != id.uuid else { return }
             topology.upsert(spec)
-            links.withLock { $0[spec.id.uuid] }?.update(spec)
+            links.withLock { $0.byID[spec.id.uuid] }?.update(spec)
         case .removed(let nodeID):
             guard nodeID.uuid != id.uuid else { return }
             topology.remove(nodeID.uuid)
@@ -232,12 +244,17 @@ public final class Node: Sendable {
     /// The link to `spec`'s node, created on first use.
     func link(to spec: MeshNodeSpec) -> PeerLink {
         links.withLock { links in
-            if let link = links[spec.id.uuid] { return link }
+            if let last = links.last, last.nodeID.uuid == spec.id.uuid { return last }
+            if let link = links.byID[spec.id.uuid] {
+                links.last = link
+                return link
+            }
             let link = PeerLink(spec: spec, settings: PeerLink.Settings(
                 group: options.eventLoopGroup, capacity: max(1, options.outboxCapacity),
                 timeToLive: options.outboxTimeToLive, maximumMessageSize: options.maximumMessageSize,
                 logger: logger))
-            links[spec.id.uuid] = link
+            links.byID[spec.id.uuid] = link
+            links.last = link
             return link
         }
     }

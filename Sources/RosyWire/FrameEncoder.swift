@@ -52,6 +52,31 @@ public enum FrameEncoder {
         }
     }
 
+    /// Appends a service request frame, as the generic form does, for a node's own codec
+    /// held as an existential (not generic: nothing is looked up at run time per call).
+    public static func writeServiceRequest(
+        id: UInt16, service: String, args: [Value], kwargs: [String: Value], codec: any MessageCodec,
+        into buffer: inout ByteBuffer
+    ) throws {
+        try validate(name: service, args: args, kwargs: kwargs)
+        let start = buffer.writerIndex
+        do {
+            buffer.writeInteger(FramePrefix.serviceRequest)
+            buffer.writeInteger(id, endianness: .little)
+            writeShortString(service, into: &buffer)
+            buffer.writeInteger(UInt8(truncatingIfNeeded: args.count))
+            for arg in args { try writeDataItem(arg, anyCodec: codec, into: &buffer) }
+            buffer.writeInteger(UInt8(truncatingIfNeeded: kwargs.count))
+            for (key, value) in kwargs {
+                writeShortString(key, into: &buffer)
+                try writeDataItem(value, anyCodec: codec, into: &buffer)
+            }
+        } catch {
+            buffer.moveWriterIndex(to: start)
+            throw error
+        }
+    }
+
     /// Checks a frame's name and argument counts against the wire's limits.
     public static func validate(name: String, args: [Value], kwargs: [String: Value]) throws {
         try validateName(name)

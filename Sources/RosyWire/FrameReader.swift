@@ -9,6 +9,9 @@ enum FrameReadStop: Error {
 
 /// Reads one frame's fields from a buffer without consuming it, so that a partial frame
 /// can be read again once more bytes have arrived. Data items become slices (no copy).
+///
+/// A whole frame is read under one `withUnsafeReadableBytes`: every `ByteBuffer` accessor
+/// costs a dynamic exclusivity check, and a small frame has half a dozen fields.
 struct FrameReader {
     private let buffer: ByteBuffer
     private let start: Int
@@ -34,46 +37,46 @@ struct FrameReader {
         guard index + count <= end else { throw .needMoreData(totalBytes: total) }
     }
 
-    mutating func readU8() throws(FrameReadStop) -> UInt8 {
+    // `raw` holds the buffer's readable bytes: `raw[0]` is the byte at `start`.
+
+    private mutating func readU8(_ raw: UnsafeRawBufferPointer) throws(FrameReadStop) -> UInt8 {
         try require(1)
         defer { index += 1 }
-        return buffer.getInteger(at: index, as: UInt8.self) ?? 0
+        return raw[index - start]
     }
 
-    mutating func readU16() throws(FrameReadStop) -> UInt16 {
+    private mutating func readU16(_ raw: UnsafeRawBufferPointer) throws(FrameReadStop) -> UInt16 {
         try require(2)
         defer { index += 2 }
-        return buffer.getInteger(at: index, endianness: .little, as: UInt16.self) ?? 0
+        return UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: index - start, as: UInt16.self))
     }
 
-    mutating func readU32() throws(FrameReadStop) -> UInt32 {
+    private mutating func readU32(_ raw: UnsafeRawBufferPointer) throws(FrameReadStop) -> UInt32 {
         try require(4)
         defer { index += 4 }
-        return buffer.getInteger(at: index, endianness: .little, as: UInt32.self) ?? 0
+        return UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: index - start, as: UInt32.self))
     }
 
     /// UTF-8 text of `length` bytes; invalid UTF-8 is an error naming `field`.
-    mutating func readString(length: Int, field: String) throws(FrameReadStop) -> String {
+    private mutating func readString(_ raw: UnsafeRawBufferPointer, length: Int, field: String) throws(FrameReadStop) -> String {
         try require(length)
-        let decoded = buffer.withUnsafeReadableBytes { raw -> String? in
-            let start = index - buffer.readerIndex
-            guard start >= 0, start + length <= raw.count else { return nil }
-            return UTF8Text.decode(UnsafeRawBufferPointer(rebasing: raw[start..<(start + length)]))
+        let offset = index - start
+        guard let string = UTF8Text.decode(UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + length)])) else {
+            throw .failed(.invalidUTF8(field: field))
         }
-        guard let string = decoded else { throw .failed(.invalidUTF8(field: field)) }
         index += length
         return string
     }
 
     /// A short string: u8 length, then UTF-8.
-    mutating func readShortString(field: String) throws(FrameReadStop) -> String {
-        let length = Int(try readU8())
-        return try readString(length: length, field: field)
+    private mutating func readShortString(_ raw: UnsafeRawBufferPointer, field: String) throws(FrameReadStop) -> String {
+        let length = Int(try readU8(raw))
+        return try readString(raw, length: length, field: field)
     }
 
     /// A data item: u32 length, then that many bytes (returned as a slice).
-    mutating func readDataItem() throws(FrameReadStop) -> ByteBuffer {
-        let length = Int(try readU32())
+    private mutating func readDataItem(_ raw: UnsafeRawBufferPointer) throws(FrameReadStop) -> ByteBuffer {
+        let length = Int(try readU32(raw))
         try require(length)
         guard let slice = buffer.getSlice(at: index, length: length) else {
             throw .needMoreData(totalBytes: index - start + length)
@@ -83,20 +86,20 @@ struct FrameReader {
     }
 
     /// u8 count and data items, then u8 count and (short string, data item) pairs.
-    mutating func readArguments() throws(FrameReadStop) -> RawArguments {
-        let argCount = Int(try readU8())
+    private mutating func readArguments(_ raw: UnsafeRawBufferPointer) throws(FrameReadStop) -> RawArguments {
+        let argCount = Int(try readU8(raw))
         var args: [ByteBuffer] = []
         if argCount > 0 {
             args.reserveCapacity(argCount)
-            for _ in 0..<argCount { args.append(try readDataItem()) }
+            for _ in 0..<argCount { args.append(try readDataItem(raw)) }
         }
-        let kwargCount = Int(try readU8())
+        let kwargCount = Int(try readU8(raw))
         var kwargs: [RawKeywordArgument] = []
         if kwargCount > 0 {
             kwargs.reserveCapacity(kwargCount)
             for _ in 0..<kwargCount {
-                let name = try readShortString(field: "keyword argument name")
-                kwargs.append(RawKeywordArgument(name: name, data: try readDataItem()))
+                let name = try readShortString(raw, field: "keyword argument name")
+                kwargs.append(RawKeywordArgument(name: name, data: try readDataItem(raw)))
             }
         }
         return RawArguments(args: args, kwargs: kwargs)
@@ -104,15 +107,22 @@ struct FrameReader {
 
     /// A whole client-to-server frame.
     mutating func readInboundFrame() throws(FrameReadStop) -> InboundFrame {
-        let prefix = try readU8()
+        let buffer = self.buffer
+        return try buffer.withUnsafeReadableBytes { (raw) throws(FrameReadStop) -> InboundFrame in
+            try self.readInboundFrame(raw)
+        }
+    }
+
+    private mutating func readInboundFrame(_ raw: UnsafeRawBufferPointer) throws(FrameReadStop) -> InboundFrame {
+        let prefix = try readU8(raw)
         switch prefix {
         case FramePrefix.topicMessage:
-            let topic = try readShortString(field: "topic")
-            return .topicMessage(TopicMessageFrame(topic: topic, arguments: try readArguments()))
+            let topic = try readShortString(raw, field: "topic")
+            return .topicMessage(TopicMessageFrame(topic: topic, arguments: try readArguments(raw)))
         case FramePrefix.serviceRequest:
-            let id = try readU16()
-            let service = try readShortString(field: "service name")
-            return .serviceRequest(ServiceRequestFrame(id: id, service: service, arguments: try readArguments()))
+            let id = try readU16(raw)
+            let service = try readShortString(raw, field: "service name")
+            return .serviceRequest(ServiceRequestFrame(id: id, service: service, arguments: try readArguments(raw)))
         default:
             throw .failed(.unknownPrefix(prefix))
         }
@@ -120,14 +130,21 @@ struct FrameReader {
 
     /// A whole server-to-client frame.
     mutating func readServiceResponse() throws(FrameReadStop) -> ServiceResponseFrame {
-        let id = try readU16()
-        let status = try readU8()
+        let buffer = self.buffer
+        return try buffer.withUnsafeReadableBytes { (raw) throws(FrameReadStop) -> ServiceResponseFrame in
+            try self.readServiceResponse(raw)
+        }
+    }
+
+    private mutating func readServiceResponse(_ raw: UnsafeRawBufferPointer) throws(FrameReadStop) -> ServiceResponseFrame {
+        let id = try readU16(raw)
+        let status = try readU8(raw)
         switch status {
         case ResponseStatus.success:
-            return ServiceResponseFrame(id: id, outcome: .success(try readDataItem()))
+            return ServiceResponseFrame(id: id, outcome: .success(try readDataItem(raw)))
         case ResponseStatus.failure:
-            let length = Int(try readU16())
-            return ServiceResponseFrame(id: id, outcome: .failure(try readString(length: length, field: "error text")))
+            let length = Int(try readU16(raw))
+            return ServiceResponseFrame(id: id, outcome: .failure(try readString(raw, length: length, field: "error text")))
         default:
             throw .failed(.unknownResponseStatus(status))
         }
