@@ -13,12 +13,16 @@ extension Node {
     /// Throws ``FrameError`` before sending when the topic or a keyword is longer than
     /// 255 bytes or there are more than 255 args or kwargs, and ``CodecError`` when the
     /// codec cannot encode an argument.
-    public func send(_ topic: String, _ args: Value..., kwargs: [String: Value] = [:]) async throws {
+    @inlinable
+    nonisolated(nonsending) public func send(_ topic: String, _ args: Value..., kwargs: [String: Value] = [:]) async throws {
         try await send(topic, args: args, kwargs: kwargs)
     }
 
     /// Sends a message on `topic`, with the arguments as an array.
-    public func send(_ topic: String, args: [Value], kwargs: [String: Value] = [:]) async throws {
+    ///
+    /// It runs on the caller's executor (`nonisolated(nonsending)`): it never blocks, and
+    /// a sender in a loop then pays no executor hop per message.
+    nonisolated(nonsending) public func send(_ topic: String, args: [Value], kwargs: [String: Value] = [:]) async throws {
         try FrameEncoder.validate(name: topic, args: args, kwargs: kwargs)
         let listeners = topology.listeners(of: topic)
         if listeners.isEmpty { return }
