@@ -109,6 +109,8 @@ final class InboundConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
     private var batchBytes = 0
     private var readHeld = false
     private var paused = false
+    /// Where this connection's listeners and services run: its own event loop.
+    private var executor: EventLoopTaskExecutor?
 
     init(dispatcher: InboundDispatcher, logger: Logger, maximumMessageSize: Int) {
         self.dispatcher = dispatcher
@@ -127,7 +129,9 @@ final class InboundConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
         })
         self.inbox = inbox
         let dispatcher = self.dispatcher
-        Task {
+        let executor = EventLoopTaskExecutor(context.eventLoop)
+        self.executor = executor
+        Task(executorPreference: executor) {
             var cache = InboundDispatcher.ListenerCache()
             while let batch = await inbox.next() {
                 var bytes = 0
@@ -182,7 +186,7 @@ final class InboundConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
         let channel = context.channel
         let dispatcher = self.dispatcher
         dispatcher.requestsInFlight.add(1, ordering: .relaxed)
-        Task {
+        Task(executorPreference: executor ?? EventLoopTaskExecutor(context.eventLoop)) {
             let response = await dispatcher.respond(to: request, allocator: channel.allocator)
             channel.writeAndFlush(response).whenComplete { _ in
                 dispatcher.requestsInFlight.subtract(1, ordering: .relaxed)
