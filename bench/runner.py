@@ -273,8 +273,10 @@ def machine() -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Runs rosy's benchmark cases; see bench/README.md.")
-    parser.add_argument("--raw", required=True, help="the compiled rawbench binary")
-    parser.add_argument("--python", required=True, help="python3 of a venv with rosy 0.8.3")
+    parser.add_argument("--raw", help="the compiled rawbench binary")
+    parser.add_argument("--python", help="python3 of a venv with rosy 0.8.3")
+    parser.add_argument("--render", type=Path, metavar="JSONL",
+                        help="print the tables of an earlier run's rows and exit (runs nothing)")
     parser.add_argument("--swift", help="the rosy-bench release binary (omit to skip Swift)")
     parser.add_argument("--reps", type=int, default=3, help="repetitions of every case")
     parser.add_argument("--seconds", type=float, default=2.0, help="length of a throughput or service case")
@@ -288,6 +290,15 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=BENCH / "results" / "latest.jsonl",
                         help="where every measured row is written")
     args = parser.parse_args()
+    if args.render:
+        rows = [json.loads(line) for line in args.render.read_text().splitlines() if line.strip()]
+        values = collect(rows)
+        long_rows = [r for r in rows if r.get("case") == "rss_long"]
+        print(render_table(values), render_cpu_table(values), render_targets(values, long_rows),
+              sep="\n\n")
+        return
+    if not args.raw or not args.python:
+        parser.error("--raw and --python are required (bench/run passes them)")
 
     impls = [i for i in args.impls.split(",") if i in IMPLS]
     if "swift" in impls and not args.swift:
