@@ -111,7 +111,8 @@ def collect(rows: list[dict]) -> dict:
     for row in rows:
         for metric in ("msgs_per_s", "mb_per_s", "p50_us", "p99_us", "calls_per_s", "rss_kb",
                        "driver_rss_kb", "recv_cpu_us_per_msg", "send_cpu_us_per_msg",
-                       "recv_ctx_per_kmsg", "send_ctx_per_kmsg"):
+                       "recv_ctx_per_kmsg", "send_ctx_per_kmsg", "recv_cpu_us_per_call",
+                       "send_cpu_us_per_call", "recv_ctx_per_call", "send_ctx_per_call"):
             if metric in row:
                 values[(row["impl"], key_of(row), metric)].append(row[metric])
     return values
@@ -194,6 +195,16 @@ def render_cpu_table(values: dict) -> str:
             sc = median(values, "swift", key, "send_ctx_per_kmsg")
             ctx = "–" if rc is None or sc is None else f"{rc:,.0f} / {sc:,.0f}"
             lines.append(f"| topic {size_label(size)} {sock} | {cells[0]} | {cells[1]} | {ctx} |")
+    lines += ["", "| case | Swift provider + caller µs/call | Swift ctx switches per call provider / caller |",
+              "|---|---:|---:|"]
+    for sock in SOCKETS:
+        for inflight in (1, 64):
+            key = ("service", sock, inflight)
+            r, t = (median(values, "swift", key, m) for m in ("recv_cpu_us_per_call", "send_cpu_us_per_call"))
+            rc, sc = (median(values, "swift", key, m) for m in ("recv_ctx_per_call", "send_ctx_per_call"))
+            cpu = "–" if r is None or t is None else f"{r:,.1f} + {t:,.1f}"
+            ctx = "–" if rc is None or sc is None else f"{rc:.1f} / {sc:.1f}"
+            lines.append(f"| service {inflight} in flight {sock} | {cpu} | {ctx} |")
     return "\n".join(lines)
 
 
@@ -287,7 +298,7 @@ def main() -> None:
     parser.add_argument("--swift-discovery", choices=("default", "files"), default="files",
                         help="how the two Swift nodes find each other (files: bench/swift/FileDiscovery)")
     parser.add_argument("--impls", default=",".join(IMPLS), help="comma list of swift,python,raw")
-    parser.add_argument("--json", type=Path, default=BENCH / "results" / "latest.jsonl",
+    parser.add_argument("--json", type=Path, default=ROOT / ".build" / "bench" / "latest.jsonl",
                         help="where every measured row is written")
     args = parser.parse_args()
     if args.render:
