@@ -41,10 +41,14 @@ let package = Package(
         // libavahi-client from Debian's libavahi-client-dev. The module map links it directly:
         // its pkg-config file adds -D_REENTRANT, a flag SwiftPM refuses with a warning.
         .systemLibrary(name: "CAvahi", providers: [.apt(["libavahi-client-dev"])]),
+        // BLAKE2b for the domain hash, from Debian's libb2-dev; linked through the module map.
+        .systemLibrary(name: "CBlake2", providers: [.apt(["libb2-dev"])]),
+        // zlib (Debian zlib1g-dev) for the raw deflate members of the discovery TXT blob.
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
             name: "RosyDiscovery",
             dependencies: [
-                "RosyWire", "CRosySys", "CAvahi",
+                "RosyWire", "CRosySys", "CAvahi", "CBlake2", "CZlib",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -64,7 +68,7 @@ let package = Package(
         .target(
             name: "RosyLaunch",
             dependencies: [
-                "CRosySys", "Rosy",
+                "CRosySys", "Rosy", "RosyDiscovery",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -85,6 +89,8 @@ let package = Package(
         .target(name: "RosyTestSupport", path: "Sources/RosyTestSupport"),
         .executableTarget(name: "rosy", dependencies: ["RosyCLI"]),
         .executableTarget(name: "rosy-launch", dependencies: ["RosyLaunch"]),
+        // A tiny registrant/watcher for discovery tests run as separate processes.
+        .executableTarget(name: "rosy-discovery-probe", dependencies: ["RosyDiscovery"]),
 
         // Demo nodes, doing and printing what rosy's demos do.
         .executableTarget(name: "topic_sender", dependencies: ["Rosy"], path: "examples/topic_sender"),

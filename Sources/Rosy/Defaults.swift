@@ -7,8 +7,8 @@ extension Node {
     static var defaultCodec: any MessageCodec { PickleCodec() }
 
     /// The discovery used when ``NodeOptions/discovery`` is `nil`.
-    static func defaultDiscovery(domainID: String) -> any Discovery {
-        fatalError("no default discovery yet")
+    static func defaultDiscovery(domainID: String) throws -> any Discovery {
+        // LocalDiscovery(domainID:) once the discovery target provides it.
+        throw NodeError("no default discovery in this build: set NodeOptions.discovery")
     }
 }
-

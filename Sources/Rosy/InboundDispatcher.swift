@@ -15,6 +15,8 @@ final class InboundDispatcher: Sendable {
         var services: [String: ServiceHandler] = [:]
     }
     private let handlers = Mutex(Handlers())
+    /// Service requests being handled or answered now (a stopping node lets them finish).
+    let requestsInFlight = Atomic<Int>(0)
     let codec: any MessageCodec
     let logger: Logger
 

@@ -41,6 +41,8 @@ final class PeerLink: Sendable {
         var nextWaiterID: UInt64 = 0
         var spaceWaiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
         var connectionWaiters: [CheckedContinuation<ClientConnection, any Error>] = []
+        /// The outbox stayed full for ``PeerLink/stallLimit`` with no progress.
+        var stalled = false
         var dropped = 0
         var lastDropWarning: NIODeadline = .uptimeNanoseconds(0)
     }
@@ -48,6 +50,9 @@ final class PeerLink: Sendable {
     /// Frames up to this size are coalesced into shared buffers when written.
     static let coalesceLimit = 4096
     static let coalesceCapacity = 64 * 1024
+    /// How long a sender waits for a full outbox to drain before the peer counts as stalled
+    /// (then the oldest message is dropped, as Python rosy does, until the peer catches up).
+    static let stallLimit = TimeAmount.milliseconds(500)
 
     let nodeID: NodeID
     private let state: Mutex<State>
@@ -86,8 +91,9 @@ final class PeerLink: Sendable {
         }
     }
 
-    /// Queues one encoded topic message. Waits only while the outbox is full and a connection
-    /// is being opened or drained; after the time-to-live the oldest message is dropped.
+    /// Queues one encoded topic message. While the outbox is full and a connection is being
+    /// opened or drained, waits for room (at most ``stallLimit``); a peer that made no progress
+    /// in that time is stalled, and the oldest message is dropped with a warning instead.
     func send(_ frame: ByteBuffer, deadline: NIODeadline) async {
         while true {
             switch enqueue(frame, deadline: deadline, mayWait: NIODeadline.now() < deadline) {
@@ -109,8 +115,9 @@ final class PeerLink: Sendable {
         state.withLock { state -> SendAction in
             if state.closed { return .done }
             if state.outbox.count >= settings.capacity {
-                if !state.connection.isIdle, mayWait {
-                    return .waitForSpace(until: deadline)
+                // Wait for a peer that keeps up; drop at once for one that stalled.
+                if !state.connection.isIdle, mayWait, !state.stalled {
+                    return .waitForSpace(until: min(deadline, NIODeadline.now() + Self.stallLimit))
                 }
                 state.outbox.removeFirst()
                 noteDrop(&state)
@@ -140,6 +147,7 @@ final class PeerLink: Sendable {
             // Not writable: stay scheduled; channelWritabilityChanged drains again.
             guard channel.isWritable else { return ([], []) }
             state.drainScheduled = false
+            state.stalled = false
             var items = CircularBuffer<OutboxItem>(initialCapacity: max(16, state.outbox.count))
             swap(&items, &state.outbox)
             let waiters = Array(state.spaceWaiters.values)
@@ -193,7 +201,12 @@ final class PeerLink: Sendable {
                 return
             }
             settings.group.any().scheduleTask(deadline: deadline) { [self] in
-                state.withLock { $0.spaceWaiters.removeValue(forKey: id) }?.resume()
+                // No progress in time: the peer stalled; later sends drop instead of waiting.
+                state.withLock { state in
+                    let waiter = state.spaceWaiters.removeValue(forKey: id)
+                    if waiter != nil { state.stalled = true }
+                    return waiter
+                }?.resume()
             }
         }
     }
@@ -339,7 +352,8 @@ final class PeerLink: Sendable {
         timer.cancel()
     }
 
-    /// Closes the link for good: the connection closes, calls waiting on it fail.
+    /// Closes the link for good (the peer left the mesh). The connection closes now, unless
+    /// calls still wait on it: a leaving peer answers the calls it is handling, then closes.
     func close() {
         let (connection, spaceWaiters, connectionWaiters) = state.withLock { state in
             state.closed = true
@@ -353,7 +367,7 @@ final class PeerLink: Sendable {
             }
             return (connection, Array(state.spaceWaiters.values), state.connectionWaiters)
         }
-        connection?.channel.close(promise: nil)
+        if let connection, !connection.hasPendingCalls { connection.channel.close(promise: nil) }
         for waiter in spaceWaiters { waiter.resume() }
         for waiter in connectionWaiters { waiter.resume(throwing: CallFailure.connectionLost("node \(nodeID) left the mesh")) }
     }

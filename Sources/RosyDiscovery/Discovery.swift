@@ -16,9 +16,16 @@ public protocol Discovery: AnyObject, Sendable {
     func register(_ spec: MeshNodeSpec) async throws
     /// Republishes this node after its topics, services or connection specs changed.
     func update(_ spec: MeshNodeSpec) async throws
+    /// Watches the mesh without publishing a node (for tools such as `rosy node list`).
+    func browse() async throws
     /// Withdraws this node (a goodbye to peers) and stops watching.
     func unregister() async
     /// The mesh's other nodes and their changes. The first events describe every node
     /// already known; the stream ends after ``unregister()``.
     var events: AsyncStream<MeshEvent> { get }
+}
+
+extension Discovery {
+    /// Backends that watch the mesh from the start need no separate step: nothing to do.
+    public func browse() async throws {}
 }

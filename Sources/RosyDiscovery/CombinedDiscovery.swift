@@ -1,0 +1,146 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// Several discovery backends as one: registers with each, and merges what they see so
+/// that each node (by uuid) appears once, whichever backends report it.
+///
+/// A node stays in the mesh while any backend still reports it, except when a backend
+/// that is *authoritative for removals* (the local registry, which sees a same-host node
+/// die at once) reports it gone: then it leaves at once, and later reports of it from the
+/// other backends (an mDNS cache that has not expired yet) are ignored.
+///
+/// ```swift
+/// let discovery = CombinedDiscovery([
+///     .init(LocalDiscovery(domainID: id), authoritativeForRemovals: true),
+///     .init(AvahiDiscovery(domainID: id)),
+/// ])
+/// ```
+public final class CombinedDiscovery: Discovery {
+    /// One backend and how its removals count.
+    public struct Backend: Sendable {
+        public var discovery: any Discovery
+        public var authoritativeForRemovals: Bool
+        public init(_ discovery: any Discovery, authoritativeForRemovals: Bool = false) {
+            self.discovery = discovery
+            self.authoritativeForRemovals = authoritativeForRemovals
+        }
+    }
+
+    public let backends: [Backend]
+    public let events: AsyncStream<MeshEvent>
+    private let continuation: AsyncStream<MeshEvent>.Continuation
+    private let logger: Logger
+    private let merger = Locked(Merger())
+    private let pumps = Mutex<[Task<Void, Never>]>([])
+
+    public init(_ backends: [Backend], logger: Logger = Logger(label: "rosy.discovery")) {
+        self.backends = backends
+        self.logger = logger
+        (events, continuation) = AsyncStream.makeStream(of: MeshEvent.self, bufferingPolicy: .unbounded)
+        startPumps()
+    }
+
+    /// Registers with every backend. Fails only when every backend fails; the failures
+    /// of the others are logged.
+    public func register(_ spec: MeshNodeSpec) async throws {
+        try await forEachBackend("register") { try await $0.register(spec) }
+    }
+
+    public func update(_ spec: MeshNodeSpec) async throws {
+        try await forEachBackend("update") { try await $0.update(spec) }
+    }
+
+    public func browse() async throws {
+        try await forEachBackend("browse") { try await $0.browse() }
+    }
+
+    public func unregister() async {
+        await withTaskGroup(of: Void.self) { group in
+            for backend in backends {
+                group.addTask { await backend.discovery.unregister() }
+            }
+        }
+        for pump in pumps.withLock({ $0 }) { await pump.value }
+        continuation.finish()
+    }
+
+    private func forEachBackend(_ what: String, _ body: @escaping @Sendable (any Discovery) async throws -> Void) async throws {
+        var errors: [any Error] = []
+        for backend in backends {
+            do {
+                try await body(backend.discovery)
+            } catch {
+                logger.warning("\(type(of: backend.discovery)) could not \(what): \(error)")
+                errors.append(error)
+            }
+        }
+        if errors.count == backends.count, let first = errors.first { throw first }
+    }
+
+    private func startPumps() {
+        let tasks = backends.enumerated().map { index, backend in
+            Task { [continuation, merger] in
+                for await event in backend.discovery.events {
+                    let output = merger.withLock {
+                        $0.apply(event, from: index, authoritative: backend.authoritativeForRemovals)
+                    }
+                    if let output { continuation.yield(output) }
+                }
+                // A backend that stopped no longer vouches for anything.
+                let gone = merger.withLock { $0.dropBackend(index) }
+                for id in gone { continuation.yield(.removed(id)) }
+            }
+        }
+        pumps.withLock { $0 = tasks }
+    }
+}
+
+/// The bookkeeping behind ``CombinedDiscovery``: which backends report each node, and
+/// what was last shown of it.
+struct Merger {
+    private var reporters: [UUID: Set<Int>] = [:]
+    private var shown: [UUID: MeshNodeSpec] = [:]
+    /// Nodes an authoritative backend saw leave; other backends' reports of them are stale.
+    private var departed: Set<UUID> = []
+
+    /// The event to pass on for `event` from backend `index`, if any.
+    mutating func apply(_ event: MeshEvent, from index: Int, authoritative: Bool) -> MeshEvent? {
+        switch event {
+        case .upserted(let spec):
+            let uuid = spec.id.uuid
+            if departed.contains(uuid) && !authoritative { return nil }
+            departed.remove(uuid)
+            reporters[uuid, default: []].insert(index)
+            guard shown[uuid] != spec else { return nil }
+            shown[uuid] = spec
+            return .upserted(spec)
+        case .removed(let id):
+            let uuid = id.uuid
+            guard reporters[uuid]?.remove(index) != nil else { return nil }
+            if authoritative {
+                departed.insert(uuid)
+                reporters[uuid] = nil
+            }
+            guard reporters[uuid]?.isEmpty ?? true else { return nil }
+            reporters[uuid] = nil
+            guard let spec = shown.removeValue(forKey: uuid) else { return nil }
+            return .removed(spec.id)
+        }
+    }
+
+    /// Forgets backend `index`; returns the nodes no backend reports any more.
+    mutating func dropBackend(_ index: Int) -> [NodeID] {
+        var gone: [NodeID] = []
+        for (uuid, var set) in reporters {
+            set.remove(index)
+            if set.isEmpty {
+                reporters[uuid] = nil
+                if let spec = shown.removeValue(forKey: uuid) { gone.append(spec.id) }
+            } else {
+                reporters[uuid] = set
+            }
+        }
+        return gone
+    }
+}

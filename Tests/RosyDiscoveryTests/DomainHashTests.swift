@@ -1,0 +1,22 @@
+import RosyDiscovery
+import RosyTestSupport
+import XCTest
+
+final class DomainHashTests: XCTestCase {
+    func testDefaultDomainHashIsRosys() {
+        XCTAssertEqual(DomainHash.hex(of: "default"), "6b01bd89a8")
+        XCTAssertEqual(DomainHash.serviceType(for: "default"), "_rosy-6b01bd89a8._tcp")
+    }
+
+    /// Python rosy's own `hash_domain_id` must agree for any id, including non-ASCII ones.
+    func testAgreesWithPythonRosy() throws {
+        let ids = ["", "a", "robot-1", "Ünïcødé 🤖", String(repeating: "x", count: 300)]
+        let result = try TestSupport.runPython(
+            "import sys\nfrom rosy.discovery.zeroconf import hash_domain_id\n"
+                + "for line in sys.stdin.read().split('\\n'): print(hash_domain_id(line))",
+            input: ids.joined(separator: "\n").data(using: .utf8))
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let python = result.stdout.split(separator: "\n", omittingEmptySubsequences: false).prefix(ids.count).map(String.init)
+        XCTAssertEqual(python, ids.map(DomainHash.hex(of:)))
+    }
+}

@@ -1,5 +1,0 @@
-import XCTest
-
-final class RosyDiscoveryTestsPlaceholder: XCTestCase {
-    func testBuilds() {}
-}
