@@ -79,7 +79,7 @@ let package = Package(
         .target(
             name: "RosyCLI",
             dependencies: [
-                "Rosy", "RosyWire", "RosyLaunch",
+                "Rosy", "RosyDiscovery", "RosyWire", "RosyLaunch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
