@@ -37,6 +37,8 @@ final class CommandLineErrorTests: XCTestCase {
     func testUnknownCommandAndOption() throws {
         assertOneLineError(try rosy(["frobnicate"]), contains: "frobnicate")
         assertOneLineError(try rosy(["topic", "list", "--bogus"]), contains: "Unknown option '--bogus'")
+        // Between the literals of send and call too (where `-3` is an argument).
+        assertOneLineError(try rosy(["topic", "send", "t", "-3", "--bogus"]), contains: "Unknown option '--bogus'")
         assertOneLineError(try rosy(["bag", "play", "--rate", "0", "-i", "x.bag"]), contains: "--rate")
     }
 
