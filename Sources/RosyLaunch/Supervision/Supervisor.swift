@@ -366,6 +366,11 @@ public final class Supervisor {
                     startStep = .postDelay(until: now)
                     continue
                 }
+                if !group.node.waitFor.isEmpty, let problem = mesh?.problem {
+                    for copy in group.copies { apply(.gaveUpWaiting(reason: problem), to: copy) }
+                    startStep = .postDelay(until: now)
+                    continue
+                }
                 if let blocker = startBlocker(group.node) {
                     if let timeout = group.node.waitTimeout, now - since >= timeout {
                         for copy in group.copies {
