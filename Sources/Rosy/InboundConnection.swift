@@ -128,11 +128,12 @@ final class InboundConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
         self.inbox = inbox
         let dispatcher = self.dispatcher
         Task {
+            var cache = InboundDispatcher.ListenerCache()
             while let batch = await inbox.next() {
                 var bytes = 0
                 for frame in batch {
                     bytes += TopicInbox.size(of: frame)
-                    if let (listener, message) = dispatcher.prepare(frame) {
+                    if let (listener, message) = dispatcher.prepare(frame, cache: &cache) {
                         await dispatcher.deliver(message, to: listener)
                     }
                 }

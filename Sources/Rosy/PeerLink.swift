@@ -24,6 +24,17 @@ final class PeerLink: Sendable {
         var deadline: NIODeadline
     }
 
+    /// A sender waiting for room in the outbox, and the timer that stops its wait.
+    private struct SpaceWaiter {
+        let continuation: CheckedContinuation<Void, Never>
+        var timer: Scheduled<Void>?
+
+        func resume() {
+            timer?.cancel()
+            continuation.resume()
+        }
+    }
+
     private enum ConnectionState {
         case idle
         case connecting
@@ -39,10 +50,11 @@ final class PeerLink: Sendable {
         var drainScheduled = false
         var closed = false
         var nextWaiterID: UInt64 = 0
-        var spaceWaiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
+        var spaceWaiters: [UInt64: SpaceWaiter] = [:]
         var connectionWaiters: [CheckedContinuation<ClientConnection, any Error>] = []
         /// The outbox stayed full for ``PeerLink/stallLimit`` with no progress.
         var stalled = false
+        var lastConnectFailure: NIODeadline?
         var dropped = 0
         var lastDropWarning: NIODeadline = .uptimeNanoseconds(0)
     }
@@ -53,6 +65,8 @@ final class PeerLink: Sendable {
     /// How long a sender waits for a full outbox to drain before the peer counts as stalled
     /// (then the oldest message is dropped, as Python rosy does, until the peer catches up).
     static let stallLimit = TimeAmount.milliseconds(500)
+    /// After a failed connection attempt, topic messages are dropped (not retried) this long.
+    static let reconnectDelay = TimeAmount.milliseconds(100)
 
     let nodeID: NodeID
     private let state: Mutex<State>
@@ -122,14 +136,21 @@ final class PeerLink: Sendable {
                 state.outbox.removeFirst()
                 noteDrop(&state)
             }
-            state.outbox.append(OutboxItem(frame: frame, deadline: deadline))
             switch state.connection {
             case .idle:
+                // Right after a failed attempt, drop instead of hammering a peer that is gone.
+                if let failedAt = state.lastConnectFailure, NIODeadline.now() - failedAt < Self.reconnectDelay {
+                    noteDrop(&state)
+                    return .done
+                }
+                state.outbox.append(OutboxItem(frame: frame, deadline: deadline))
                 state.connection = .connecting
                 return .connect
             case .connecting:
+                state.outbox.append(OutboxItem(frame: frame, deadline: deadline))
                 return .done
             case .connected(let connection):
+                state.outbox.append(OutboxItem(frame: frame, deadline: deadline))
                 if state.drainScheduled { return .done }
                 state.drainScheduled = true
                 return .drain(connection)
@@ -140,7 +161,7 @@ final class PeerLink: Sendable {
     /// Writes every waiting message to `connection` and flushes once (on its event loop).
     func drain(_ connection: ClientConnection) {
         let channel = connection.channel
-        let (items, waiters) = state.withLock { state -> (CircularBuffer<OutboxItem>, [CheckedContinuation<Void, Never>]) in
+        let (items, waiters) = state.withLock { state -> (CircularBuffer<OutboxItem>, [SpaceWaiter]) in
             guard case .connected(let current) = state.connection, current === connection else {
                 return ([], [])
             }
@@ -193,21 +214,29 @@ final class PeerLink: Sendable {
                 guard !state.closed, state.outbox.count >= settings.capacity,
                       !state.connection.isIdle else { return nil }
                 state.nextWaiterID += 1
-                state.spaceWaiters[state.nextWaiterID] = continuation
+                state.spaceWaiters[state.nextWaiterID] = SpaceWaiter(continuation: continuation, timer: nil)
                 return state.nextWaiterID
             }
             guard let id else {
                 continuation.resume()
                 return
             }
-            settings.group.any().scheduleTask(deadline: deadline) { [self] in
+            let timer = settings.group.any().scheduleTask(deadline: deadline) { [self] () -> Void in
                 // No progress in time: the peer stalled; later sends drop instead of waiting.
-                state.withLock { state in
+                let waiter = state.withLock { state in
                     let waiter = state.spaceWaiters.removeValue(forKey: id)
                     if waiter != nil { state.stalled = true }
                     return waiter
-                }?.resume()
+                }
+                waiter?.continuation.resume()
             }
+            // Resumed already (the outbox drained): the timer is not needed.
+            let stillWaiting = state.withLock { state -> Bool in
+                guard state.spaceWaiters[id] != nil else { return false }
+                state.spaceWaiters[id]?.timer = timer
+                return true
+            }
+            if !stillWaiting { timer.cancel() }
         }
     }
 
@@ -274,6 +303,7 @@ final class PeerLink: Sendable {
             if state.closed { return .closeIt }
             if connection.isClosed.load(ordering: .sequentiallyConsistent) { return .failed }
             state.connection = .connected(connection)
+            state.lastConnectFailure = nil
             let waiters = state.connectionWaiters
             state.connectionWaiters = []
             let drain = !state.outbox.isEmpty && !state.drainScheduled
@@ -294,6 +324,7 @@ final class PeerLink: Sendable {
     private func connectFailed(_ error: any Error) {
         let (dropped, connectionWaiters, spaceWaiters) = state.withLock { state in
             state.connection = .idle
+            state.lastConnectFailure = NIODeadline.now()
             state.drainScheduled = false
             let dropped = state.outbox.count
             state.outbox.removeAll()
@@ -311,7 +342,7 @@ final class PeerLink: Sendable {
 
     /// The connection closed (from its pipeline). The next send opens a new one.
     func connectionClosed(_ connection: ClientConnection) {
-        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+        let waiters = state.withLock { state -> [SpaceWaiter] in
             guard case .connected(let current) = state.connection, current === connection else { return [] }
             state.connection = .idle
             state.drainScheduled = false
