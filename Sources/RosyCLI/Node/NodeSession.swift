@@ -1,7 +1,6 @@
 import Foundation
 import Logging
 import Rosy
-import RosyDiscovery
 import RosyWire
 
 /// Starting the node a command needs, from the shared options.
@@ -28,10 +27,6 @@ enum NodeSession {
         var logger = Logger(label: "rosy")
         logger.logLevel = logLevel
         options.logger = logger
-        // The mesh's default discovery (local registry, plus Avahi where built), as every rosy tool.
-        var discoveryLogger = Logger(label: "rosy.discovery")
-        discoveryLogger.logLevel = logLevel
-        options.discovery = makeDefaultDiscovery(domainID: domainID, logger: discoveryLogger)
         configure(&options)
         return try await Node.start(name: name, domainID: domainID, options: options)
     }
