@@ -103,6 +103,42 @@ final class PythonInteropTests: XCTestCase {
         XCTAssertNotNil(receiver.stdout.range(of: #"Received [1-9][0-9]* messages in [0-9.]+s: mps=[0-9]+ mean_latency="#, options: .regularExpression), receiver.stdout)
     }
 
+    func testBagFilesBetweenPythonAndSwift() throws {
+        // Python records what Swift sends; Swift reads the .bag.
+        let recorder = try startPython(["rosy", "bag", "record", "t", "-o", "py.bag"])
+        recorder.waitFor("Recording topics to")
+        for word in ["'one'", "'two'"] {
+            XCTAssertEqual(try rosy(["topic", "send", "t", word, "n=(1, 2)"]).status, 0)
+        }
+        recorder.waitFor(".", count: 2)
+        recorder.interrupt()
+        XCTAssertTrue(recorder.stdout.contains("Recorded 2 messages"), recorder.stdout + recorder.stderr)
+        let info = try rosy(["bag", "info", "-i", "py.bag"])
+        XCTAssertTrue(info.stdout.contains("format:   rosy (.bag)\n"), info.stdout + info.stderr)
+        XCTAssertTrue(info.stdout.contains("messages: 2\n"), info.stdout)
+
+        // Swift plays Python's file to a Python echo.
+        let pythonEcho = try startPython(["rosy", "topic", "echo", "t"])
+        pythonEcho.waitFor("Listening to topics")
+        XCTAssertEqual(try rosy(["bag", "play", "-i", "py.bag", "--wait-for-listeners", "30"]).status, 0)
+        pythonEcho.waitFor("  0: 'two'")
+        XCTAssertTrue(pythonEcho.stdout.contains("args:\n  0: 'one'\nkwargs:\n  n=(1, 2)\n"), pythonEcho.stdout)
+        pythonEcho.interrupt()
+
+        // Swift records (.bag); Python plays Swift's file to a Swift echo.
+        let swiftRecorder = try startRosy(["bag", "record", "u", "-o", "swift.bag"])
+        swiftRecorder.waitFor("Recording topics to")
+        XCTAssertEqual(try runPython(["rosy", "topic", "send", "u", "b'\\x01'", "x=1.5"]).status, 0)
+        swiftRecorder.waitFor(".")
+        XCTAssertEqual(swiftRecorder.interrupt(), 0)
+        let echo = try startRosy(["topic", "echo", "u"])
+        echo.waitFor("Listening to topics")
+        let play = try runPython(["rosy", "bag", "play", "-i", "swift.bag"])
+        XCTAssertEqual(play.status, 0, play.stderr)
+        echo.waitFor("  x=1.5")
+        XCTAssertTrue(echo.stdout.contains("args:\n  0: b'\\x01'\nkwargs:\n  x=1.5\n"), echo.stdout)
+    }
+
     /// Python rosy with its discovery read from and written to rosy-swift's local registry.
     static let bridge = #"""
 """Runs Python rosy 0.8.3's own CLI or demos with discovery through rosy-swift's local
