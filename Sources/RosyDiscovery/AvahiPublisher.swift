@@ -1,0 +1,158 @@
+import CAvahi
+import Foundation
+import Logging
+
+/// Publishes one rosy node through avahi-daemon (libavahi-client on its own threaded poll):
+/// `<uuid>._rosy-<hash>._tcp`, port 0, on this host's `.local` name, with the spec's TXT
+/// blob as a list of TXT strings. Follows the daemon: waits while it is absent, publishes
+/// when it runs, and publishes again after it restarts.
+///
+/// Every Avahi call runs on the poll thread or under its lock; `onRunning` tells whether
+/// the daemon is reachable now.
+final class AvahiPublisher: @unchecked Sendable {
+    private let serviceType: String
+    private let logger: Logger
+    private let onRunning: @Sendable (Bool) -> Void
+    private let poll: OpaquePointer
+    // Guarded by the poll's lock.
+    private var client: OpaquePointer?
+    private var group: OpaquePointer?
+    private var spec: MeshNodeSpec?
+    private var stopped = false
+    private var running = false
+
+    init?(domainID: String, logger: Logger, onRunning: @escaping @Sendable (Bool) -> Void) {
+        guard let poll = avahi_threaded_poll_new() else { return nil }
+        self.poll = poll
+        serviceType = DomainHash.serviceType(for: domainID)
+        self.logger = logger
+        self.onRunning = onRunning
+        guard avahi_threaded_poll_start(poll) == 0 else {
+            avahi_threaded_poll_free(poll)
+            return nil
+        }
+        locked { connect() }
+    }
+
+    /// Publishes `spec` (or republishes its TXT when only that changed).
+    func publish(_ spec: MeshNodeSpec) {
+        locked {
+            let uuidChanged = self.spec?.id.uuid != spec.id.uuid
+            self.spec = spec
+            if uuidChanged { dropGroup() }
+            publishNow()
+        }
+    }
+
+    /// Withdraws the service (peers get a goodbye), stops following the daemon.
+    func stop() {
+        locked {
+            stopped = true
+            spec = nil
+            dropGroup()
+            if let client { avahi_client_free(client) }
+            client = nil
+        }
+        avahi_threaded_poll_stop(poll)
+        avahi_threaded_poll_free(poll)
+    }
+
+    private func locked(_ body: () -> Void) {
+        avahi_threaded_poll_lock(poll)
+        body()
+        avahi_threaded_poll_unlock(poll)
+    }
+
+    // MARK: On the poll thread (or under its lock)
+
+    private func connect() {
+        guard !stopped else { return }
+        var error: Int32 = 0
+        let created = avahi_client_new(avahi_threaded_poll_get(poll), AVAHI_CLIENT_NO_FAIL, { client, state, userdata in
+            guard let userdata else { return }
+            Unmanaged<AvahiPublisher>.fromOpaque(userdata).takeUnretainedValue().clientChanged(client, state)
+        }, Unmanaged.passUnretained(self).toOpaque(), &error)
+        if let created {
+            client = created
+        } else {
+            // No system bus at all: try again later, from outside the poll thread.
+            logger.debug("Avahi client: \(String(cString: avahi_strerror(error))); retrying in 5 s")
+            DispatchQueue.global().asyncAfter(deadline: .now() + 5) { [weak self] in
+                self?.locked { if self?.client == nil { self?.connect() } }
+            }
+        }
+    }
+
+    private func clientChanged(_ changed: OpaquePointer?, _ state: AvahiClientState) {
+        if let changed { client = changed }
+        switch state {
+        case AVAHI_CLIENT_S_RUNNING:
+            setRunning(true)
+            publishNow()
+        case AVAHI_CLIENT_S_COLLISION, AVAHI_CLIENT_S_REGISTERING:
+            // The host name is changing: the service is re-added once it runs again.
+            if let group { avahi_entry_group_reset(group) }
+        case AVAHI_CLIENT_FAILURE:
+            setRunning(false)
+            let error = changed.map { avahi_client_errno($0) } ?? 0
+            logger.debug("Avahi client failed: \(String(cString: avahi_strerror(error)))")
+            // The daemon went away: start over and wait for it to come back.
+            group = nil
+            if let changed { avahi_client_free(changed) }
+            client = nil
+            connect()
+        case AVAHI_CLIENT_CONNECTING:
+            setRunning(false)
+        default:
+            break
+        }
+    }
+
+    private func setRunning(_ now: Bool) {
+        guard now != running else { return }
+        running = now
+        onRunning(now)
+    }
+
+    private func dropGroup() {
+        if let group { avahi_entry_group_free(group) }
+        group = nil
+    }
+
+    private func publishNow() {
+        guard !stopped, let spec, let client, avahi_client_get_state(client) == AVAHI_CLIENT_S_RUNNING else { return }
+        let name = spec.id.uuid.uuidString.lowercased()
+        let strings = TXTBlob.encode(SpecPickle.pickle(spec))
+        // avahi_string_list_add_* prepends: add the last piece first.
+        var list: UnsafeMutablePointer<AvahiStringList>?
+        for piece in strings.reversed() {
+            list = piece.withUnsafeBufferPointer { avahi_string_list_add_arbitrary(list, $0.baseAddress, $0.count) }
+        }
+        defer { avahi_string_list_free(list) }
+        let status: Int32
+        if let group, avahi_entry_group_is_empty(group) == 0 {
+            status = avahi_entry_group_update_service_txt_strlst(
+                group, AvahiIfIndex(AVAHI_IF_UNSPEC), AvahiProtocol(AVAHI_PROTO_UNSPEC), AvahiPublishFlags(0), name, serviceType, nil, list)
+        } else {
+            if group == nil {
+                group = avahi_entry_group_new(client, { _, state, userdata in
+                    guard let userdata else { return }
+                    let publisher = Unmanaged<AvahiPublisher>.fromOpaque(userdata).takeUnretainedValue()
+                    if state == AVAHI_ENTRY_GROUP_COLLISION || state == AVAHI_ENTRY_GROUP_FAILURE {
+                        publisher.logger.warning("Avahi could not publish this node (entry group state \(state.rawValue))")
+                    }
+                }, Unmanaged.passUnretained(self).toOpaque())
+            }
+            guard let group else {
+                logger.warning("Avahi: cannot create an entry group: \(String(cString: avahi_strerror(avahi_client_errno(client))))")
+                return
+            }
+            let added = avahi_entry_group_add_service_strlst(
+                group, AvahiIfIndex(AVAHI_IF_UNSPEC), AvahiProtocol(AVAHI_PROTO_UNSPEC), AvahiPublishFlags(0), name, serviceType, nil, nil, 0, list)
+            status = added == 0 ? avahi_entry_group_commit(group) : added
+        }
+        if status != 0 {
+            logger.warning("Avahi: cannot publish \(name).\(serviceType): \(String(cString: avahi_strerror(status)))")
+        }
+    }
+}
