@@ -123,9 +123,10 @@ final class AvahiPublisher: @unchecked Sendable {
         guard !stopped, let spec, let client, avahi_client_get_state(client) == AVAHI_CLIENT_S_RUNNING else { return }
         let name = spec.id.uuid.uuidString.lowercased()
         let strings = TXTBlob.encode(SpecPickle.pickle(spec))
-        // avahi_string_list_add_* prepends: add the last piece first.
+        // avahi_string_list_add_* prepends, and Avahi writes the list to the wire from its
+        // tail (checked with a Python zeroconf reader): add the pieces in order.
         var list: UnsafeMutablePointer<AvahiStringList>?
-        for piece in strings.reversed() {
+        for piece in strings {
             list = piece.withUnsafeBufferPointer { avahi_string_list_add_arbitrary(list, $0.baseAddress, $0.count) }
         }
         defer { avahi_string_list_free(list) }
