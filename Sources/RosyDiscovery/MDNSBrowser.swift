@@ -148,11 +148,6 @@ final class MDNSBrowser: Sendable {
                    pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
         let question = DNSMessage.query(ptr: serviceName)
 
-        func remove(_ name: String) {
-            if let instance = instances.removeValue(forKey: name), let spec = instance.spec {
-                onEvent(.removed(spec.id))
-            }
-        }
 
         while true {
             let now = Date()
@@ -164,7 +159,7 @@ final class MDNSBrowser: Sendable {
             }
             for (name, instance) in instances where now.timeIntervalSince(instance.lastSeen) > Self.staleAfter {
                 logger.debug("mDNS: \(name) not confirmed for \(Int(Self.staleAfter)) s, dropping it")
-                remove(name)
+                remove(name, from: &instances)
             }
             fds[0].revents = 0
             fds[1].revents = 0
@@ -186,13 +181,25 @@ final class MDNSBrowser: Sendable {
                     continue
                 }
                 guard message.isResponse else { continue }
-                handle(message, instances: &instances, warnedBlobs: &warnedBlobs, remove: remove)
+                if handle(message, instances: &instances, warnedBlobs: &warnedBlobs) {
+                    // A record changed: announcements can arrive out of order, so ask
+                    // again shortly for the current one.
+                    nextQuery = min(nextQuery, Date().addingTimeInterval(1.5))
+                }
             }
         }
     }
 
+    private func remove(_ name: String, from instances: inout [String: Instance]) {
+        if let instance = instances.removeValue(forKey: name), let spec = instance.spec {
+            onEvent(.removed(spec.id))
+        }
+    }
+
+    /// Applies a response's records; returns whether a node's TXT changed.
     private func handle(_ message: DNSMessage, instances: inout [String: Instance],
-                        warnedBlobs: inout Set<[UInt8]>, remove: (String) -> Void) {
+                        warnedBlobs: inout Set<[UInt8]>) -> Bool {
+        var changed = false
         let suffix = "." + serviceName.lowercased()
         let own = ownUUID.withLock { $0 }
         let now = Date()
@@ -210,9 +217,10 @@ final class MDNSBrowser: Sendable {
             if let own, instanceName.hasPrefix(own.uuidString.lowercased() + ".") { continue }
             if record.ttl == 0 {
                 // A goodbye.
-                if case .ptr = record.data { remove(instanceName) }
-                if case .srv = record.data { remove(instanceName) }
-                if case .txt = record.data { remove(instanceName) }
+                switch record.data {
+                case .ptr, .srv, .txt: remove(instanceName, from: &instances)
+                default: break
+                }
                 continue
             }
             switch record.data {
@@ -223,6 +231,7 @@ final class MDNSBrowser: Sendable {
                 instance.lastSeen = now
                 if instance.blob != blob {
                     instance.blob = blob
+                    changed = true
                     do {
                         let spec = try SpecPickle.unpickle(try TXTBlob.decode(blob))
                         if instance.spec != spec {
@@ -240,5 +249,6 @@ final class MDNSBrowser: Sendable {
                 continue
             }
         }
+        return changed
     }
 }

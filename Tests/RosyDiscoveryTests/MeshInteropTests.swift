@@ -1,0 +1,112 @@
+import Foundation
+import RosyDiscovery
+import RosyTestSupport
+import XCTest
+
+/// Swift and Python rosy 0.8.3 nodes in one mesh, inside private network namespaces with
+/// their own dbus and avahi-daemon (`.ci/netns/run-in-netns`): never on this machine's
+/// own network.
+final class MeshInteropTests: XCTestCase {
+    /// Runs a bash script inside a fresh namespace with avahi-daemon. The script finds
+    /// `$PROBE` (rosy-discovery-probe), `$PY` (the test venv's python) and `$PYNODE`
+    /// (a Python rosy node: NAME SECONDS, listening to `py-topic`, serving `py-service`).
+    func runInNamespace(_ script: String, hostname: String = "alpha", avahi: Bool = true,
+                        timeout: TimeInterval = 120) throws -> ProcessResult {
+        let folder = try TestSupport.temporaryDirectory("rosy-interop")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let pynode = folder.appendingPathComponent("pynode.py")
+        try """
+            import asyncio, sys
+            from rosy import build_node
+            async def main():
+                async with await build_node(sys.argv[1]) as node:
+                    await node.listen("py-topic", cb)
+                    await node.add_service("py-service", svc)
+                    print("pynode ready", node.id.uuid if hasattr(node, "id") else "", flush=True)
+                    await asyncio.sleep(float(sys.argv[2]))
+            async def cb(topic, *args, **kwargs): pass
+            async def svc(service, *args, **kwargs): return 1
+            asyncio.run(main())
+            """.write(to: pynode, atomically: true, encoding: .utf8)
+        let scriptFile = folder.appendingPathComponent("script.sh")
+        try ("set -u\n" + script).write(to: scriptFile, atomically: true, encoding: .utf8)
+        let harness = TestSupport.packageRoot.appendingPathComponent(".ci/netns/run-in-netns").path
+        var arguments = ["--hostname", hostname]
+        if !avahi { arguments.append("--no-avahi") }
+        let result = try TestSupport.run(harness, arguments + ["--", "bash", scriptFile.path], environment: [
+            "PROBE": TestSupport.executable("rosy-discovery-probe").path,
+            "PY": try TestSupport.python(),
+            "PYNODE": pynode.path,
+            "ROSY_NETNS_LOG": folder.appendingPathComponent("avahi.log").path,
+            // The probes' local registry: private to this run.
+            "XDG_RUNTIME_DIR": folder.path,
+        ], currentDirectory: folder, timeout: timeout)
+        return result
+    }
+
+    /// Python's `rosy node list` shows a Swift node, with its topics, services and
+    /// connection specs, published through avahi-daemon.
+    func testPythonListsSwiftNode() throws {
+        let uuid = UUID().uuidString.lowercased()
+        let result = try runInNamespace("""
+            (sleep 60) | $PROBE register --backend avahi --domain default --name swift-node --uuid \(uuid) \
+                --topic chatter --topic "with space" --service add > probe.out 2>&1 &
+            until grep -q registered probe.out; do sleep 0.1; done
+            $PY -m rosy node list -v --discovery-time 3
+            echo "--- same, other domain:"
+            ROSY_DOMAIN_ID=other $PY -m rosy node list --discovery-time 2
+            kill %1
+            """)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let (mine, other) = split(result.stdout, at: "--- same, other domain:")
+        XCTAssertTrue(mine.contains("1 nodes:"), result.stdout)
+        XCTAssertTrue(mine.contains("swift-node@alpha (\(uuid.prefix(4)))"), result.stdout)
+        XCTAssertTrue(mine.contains("- UUID: \(uuid)"), result.stdout)
+        XCTAssertTrue(mine.contains("  - 'chatter'\n  - 'with space'\n- services:\n  - 'add'"), result.stdout)
+        XCTAssertTrue(mine.contains("IpConnectionSpec(host='alpha.local', port=4321"), result.stdout)
+        XCTAssertTrue(other.contains("0 nodes:"), "another domain sees nothing: \(other)")
+    }
+
+    /// The Swift browser sees a Python node's spec (and its updates), not a node of
+    /// another domain, and drops the node on its goodbye.
+    func testSwiftSeesPythonNodes() throws {
+        let result = try runInNamespace("""
+            (sleep 60) | $PROBE watch --backend avahi --domain default > watch.out 2>&1 &
+            ROSY_DOMAIN_ID=other $PY $PYNODE other-domain 8 > other.out 2>&1 &
+            $PY $PYNODE py-node 4 > py.out 2>&1
+            sleep 2
+            kill %1
+            cat watch.out
+            """)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        let seen = lines.filter { $0.hasPrefix("up ") }
+        guard let last = seen.last(where: { $0.contains(" py-node ") }) else {
+            return XCTFail("the Python node was never seen: \(result.stdout)")
+        }
+        XCTAssertTrue(last.contains("host=alpha topics=py-topic services=py-service"), last)
+        XCTAssertTrue(last.contains("tcp:alpha.local:"), last)
+        let uuid = last.split(separator: " ")[1]
+        XCTAssertTrue(lines.contains("down \(uuid)"), "the Python node's goodbye: \(result.stdout)")
+        XCTAssertFalse(result.stdout.contains("other-domain"), "a node of another domain was seen")
+    }
+
+    /// Without avahi-daemon the node keeps working on the local registry, and says so.
+    func testWithoutAvahiTheLocalRegistryWorks() throws {
+        let result = try runInNamespace("""
+            (sleep 60) | $PROBE watch --backend both --domain default > watch.out 2>&1 &
+            (sleep 60) | $PROBE register --backend both --domain default --name lonely --topic t > probe.out 2>&1 &
+            until grep -q "up .* lonely" watch.out; do sleep 0.1; done
+            kill %1 %2
+            cat watch.out probe.out
+            """, avahi: false)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("discovery: local registry (this host) + Avahi"), result.stdout)
+        XCTAssertTrue(result.stdout.contains(" lonely host=alpha topics=t "), result.stdout)
+    }
+
+    private func split(_ text: String, at marker: String) -> (String, String) {
+        guard let range = text.range(of: marker) else { return (text, "") }
+        return (String(text[..<range.lowerBound]), String(text[range.upperBound...]))
+    }
+}
