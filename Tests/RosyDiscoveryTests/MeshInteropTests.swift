@@ -105,6 +105,86 @@ final class MeshInteropTests: XCTestCase {
         XCTAssertTrue(result.stdout.contains(" lonely host=alpha topics=t "), result.stdout)
     }
 
+    /// A Swift node killed with SIGKILL leaves at once: avahi-daemon withdraws its
+    /// records (with a goodbye) when the node's D-Bus connection drops.
+    func testKilledSwiftNodeIsWithdrawn() throws {
+        let result = try runInNamespace("""
+            (sleep 60) | $PROBE watch --backend avahi --domain default > watch.out 2>&1 &
+            (sleep 60) | $PROBE register --backend avahi --domain default --name victim > probe.out 2>&1 &
+            until grep -q "up .* victim" watch.out; do sleep 0.1; done
+            $PY -m rosy node list --discovery-time 2 | head -1
+            pkill -KILL -f "register --backend avahi"
+            until grep -q "^down" watch.out; do sleep 0.1; done
+            $PY -m rosy node list --discovery-time 2 | head -1
+            cat watch.out
+            """)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        XCTAssertEqual(Array(lines.prefix(2)), ["1 nodes:", "0 nodes:"], result.stdout)
+        guard let up = lines.first(where: { $0.hasPrefix("up ") }) else { return XCTFail(result.stdout) }
+        XCTAssertTrue(lines.contains("down \(up.split(separator: " ")[1])"), result.stdout)
+    }
+
+    /// avahi-daemon goes away and comes back: the node keeps running, says so, and is
+    /// published again (Python lists it) without a restart.
+    func testAvahiRestartIsFollowed() throws {
+        let result = try runInNamespace("""
+            (sleep 60) | $PROBE register --backend both --domain default --name survivor > probe.out 2>&1 &
+            until grep -q "avahi-daemon is running" probe.out; do sleep 0.1; done
+            avahi-daemon --kill
+            until grep -q "avahi-daemon is not reachable" probe.out; do sleep 0.1; done
+            $PY -m rosy node list --discovery-time 1 | head -1
+            eval "$ROSY_NETNS_AVAHI_START"
+            until [ "$(grep -c 'avahi-daemon is running' probe.out)" -ge 2 ]; do sleep 0.1; done
+            $PY -m rosy node list --discovery-time 3 | head -3
+            kill %1
+            echo "--- probe:"; cat probe.out
+            """)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.first, "0 nodes:", result.stdout)
+        XCTAssertEqual(lines.dropFirst().first, "1 nodes:", result.stdout)
+        XCTAssertTrue(lines.dropFirst(2).first?.hasPrefix("survivor@alpha") ?? false, result.stdout)
+    }
+
+    /// Junk under the rosy service type, and junk packets, are ignored with a warning;
+    /// the node goes on and still sees a real node.
+    func testBadRecordsAreIgnored() throws {
+        let result = try runInNamespace(#"""
+            (sleep 60) | $PROBE watch --backend avahi --domain default > watch.out 2>&1 &
+            until grep -q "avahi-daemon is running" watch.out; do sleep 0.1; done
+            sleep 1
+            $PY - <<'PY'
+            import gzip, os, pickle, socket
+            from zeroconf import DNSOutgoing, DNSPointer, DNSText, const
+            t = '_rosy-6b01bd89a8._tcp.local.'
+            class Evil:
+                def __reduce__(self): return (os.system, ('touch /tmp/rosy-pwned',))
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton('127.0.0.1'))
+            s.sendto(b'\x00\x00\x84\x00\x00\x01\x00\x01garbage', ('224.0.0.251', 5353))
+            for name, blob in [('notgzip', b'key=value'), ('evil', gzip.compress(pickle.dumps(Evil()))),
+                               ('notpickle', gzip.compress(b'hello'))]:
+                o = DNSOutgoing(const._FLAGS_QR_RESPONSE | const._FLAGS_AA)
+                n = name + '.' + t
+                o.add_answer_at_time(DNSPointer(t, const._TYPE_PTR, const._CLASS_IN, 30, n), 0)
+                o.add_answer_at_time(DNSText(n, const._TYPE_TXT, const._CLASS_IN, 30, blob), 0)
+                for packet in o.packets(): s.sendto(packet, ('224.0.0.251', 5353))
+            PY
+            $PY $PYNODE after-junk 3 > py.out 2>&1
+            kill %1
+            cat watch.out
+            if test -e /tmp/rosy-pwned; then echo PWNED; fi
+            """#)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertFalse(result.stdout.contains("PWNED"))
+        XCTAssertTrue(result.stdout.contains("ignoring a malformed mDNS packet"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("ignoring notgzip."), result.stdout)
+        XCTAssertTrue(result.stdout.contains("ignoring evil."), result.stdout)
+        XCTAssertTrue(result.stdout.contains("ignoring notpickle."), result.stdout)
+        XCTAssertTrue(result.stdout.contains(" after-junk host=alpha topics=py-topic"), result.stdout)
+    }
+
     private func split(_ text: String, at marker: String) -> (String, String) {
         guard let range = text.range(of: marker) else { return (text, "") }
         return (String(text[..<range.lowerBound]), String(text[range.upperBound...]))
