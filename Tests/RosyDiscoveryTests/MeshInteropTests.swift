@@ -185,6 +185,80 @@ final class MeshInteropTests: XCTestCase {
         XCTAssertTrue(result.stdout.contains(" after-junk host=alpha topics=py-topic"), result.stdout)
     }
 
+    /// Two hosts on a veth link (`.ci/netns/two-hosts`), each with its own avahi-daemon:
+    /// Python on beta lists the Swift node of alpha and alpha's browser sees beta's Python
+    /// node; after the link goes down and up, beta lists the Swift node again; a Python
+    /// node killed with SIGKILL (no goodbye) is dropped once it stops answering.
+    func testAcrossTwoHosts() throws {
+        let folder = try TestSupport.temporaryDirectory("rosy-two-hosts")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let pynode = folder.appendingPathComponent("pynode.py")
+        try """
+            import asyncio, sys
+            from rosy import build_node
+            async def main():
+                async with await build_node(sys.argv[1]) as node:
+                    await node.listen("py-topic", cb)
+                    await asyncio.sleep(float(sys.argv[2]))
+            async def cb(topic, *args, **kwargs): pass
+            asyncio.run(main())
+            """.write(to: pynode, atomically: true, encoding: .utf8)
+        // waitfor FILE PATTERN SECONDS: until a line of FILE matches.
+        let waitfor = "waitfor() { for _ in $(seq $(($3 * 10))); do grep -q \"$2\" \"$1\" 2>/dev/null && return 0; sleep 0.1; done; echo \"timed out waiting for $2 in $1\"; return 1; }\n"
+        let scripts = [
+            "alpha": waitfor + """
+                cd "$D"
+                (sleep 120) | $PROBE register --backend avahi --domain default --name swift-a --topic ta > probeA.out 2>&1 &
+                (sleep 120) | $PROBE watch --backend avahi --domain default > watchA.out 2>&1 &
+                waitfor watchA.out "py-b host=beta topics=py-topic" 30 && touch a-saw-b
+                for _ in $(seq 600); do [ -e flapped ] && break; sleep 0.1; done
+                waitfor watchA.out "^down" 70
+                """,
+            "beta": waitfor + """
+                cd "$D"
+                $PY $PYNODE py-b 300 > pyB.out 2>&1 &
+                $PY -m rosy node list --discovery-time 4 > listB1.out 2>&1
+                for _ in $(seq 600); do [ -e flapped ] && break; sleep 0.1; done
+                $PY -m rosy node list --discovery-time 4 > listB2.out 2>&1
+                kill -KILL %1
+                """,
+            "lab": waitfor + """
+                cd "$D"
+                for _ in $(seq 300); do [ -e a-saw-b ] && break; sleep 0.1; done
+                ip -n alpha link set veth-a down
+                sleep 3
+                ip -n alpha link set veth-a up
+                sleep 3
+                touch flapped
+                """,
+        ]
+        for (name, script) in scripts {
+            try script.write(to: folder.appendingPathComponent("\(name).sh"), atomically: true, encoding: .utf8)
+        }
+        let harness = TestSupport.packageRoot.appendingPathComponent(".ci/netns/two-hosts").path
+        let result = try TestSupport.run(harness, ["alpha.sh", "beta.sh", "lab.sh"].map { folder.appendingPathComponent($0).path },
+            environment: [
+                "PROBE": TestSupport.executable("rosy-discovery-probe").path,
+                "PY": try TestSupport.python(), "PYNODE": pynode.path, "D": folder.path,
+                "XDG_RUNTIME_DIR": folder.path,
+                "ROSY_NETNS_LOG": folder.appendingPathComponent("avahi").path,
+            ], timeout: 240)
+        func file(_ name: String) -> String {
+            (try? String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8)) ?? "(no \(name))"
+        }
+        let report = "\(result.stdout)\n\(result.stderr)\nwatchA: \(file("watchA.out"))\nlistB1: \(file("listB1.out"))\nlistB2: \(file("listB2.out"))"
+        XCTAssertEqual(result.status, 0, report)
+        XCTAssertTrue(file("listB1.out").contains("swift-a@alpha"), report)
+        XCTAssertTrue(file("listB1.out").contains("  - 'ta'"), report)
+        XCTAssertTrue(file("listB2.out").contains("swift-a@alpha"), "after the link came back: \(report)")
+        let watch = file("watchA.out").split(separator: "\n").map(String.init)
+        guard let up = watch.first(where: { $0.contains(" py-b host=beta topics=py-topic") }) else {
+            return XCTFail(report)
+        }
+        XCTAssertTrue(up.contains("tcp:beta.local:"), up)
+        XCTAssertTrue(watch.contains("down \(up.split(separator: " ")[1])"), "the killed Python node is dropped: \(report)")
+    }
+
     private func split(_ text: String, at marker: String) -> (String, String) {
         guard let range = text.range(of: marker) else { return (text, "") }
         return (String(text[..<range.lowerBound]), String(text[range.upperBound...]))
