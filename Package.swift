@@ -68,7 +68,7 @@ let package = Package(
         .target(
             name: "RosyLaunch",
             dependencies: [
-                "CRosySys", "Rosy",
+                "CRosySys", "Rosy", "RosyDiscovery",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

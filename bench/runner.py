@@ -110,7 +110,8 @@ def collect(rows: list[dict]) -> dict:
     values = defaultdict(list)
     for row in rows:
         for metric in ("msgs_per_s", "mb_per_s", "p50_us", "p99_us", "calls_per_s", "rss_kb",
-                       "sender_rss_kb", "driver_rss_kb"):
+                       "driver_rss_kb", "recv_cpu_us_per_msg", "send_cpu_us_per_msg",
+                       "recv_ctx_per_kmsg", "send_ctx_per_kmsg"):
             if metric in row:
                 values[(row["impl"], key_of(row), metric)].append(row[metric])
     return values
@@ -173,6 +174,26 @@ def render_table(values: dict) -> str:
         s, p, r = (median(values, impl, key, metric) for impl in ("swift", "python", "raw"))
         lines.append(f"| {label} | {unit} | {fmt(s, unit)} | {fmt(p, unit)} | {fmt(r, unit)} "
                      f"| {ratio(s, p)} | {ratio(s, r)} |")
+    return "\n".join(lines)
+
+
+def render_cpu_table(values: dict) -> str:
+    """Where the time goes: CPU per delivered message at each end (throughput cases)."""
+    lines = ["| case | Swift recv + send µs/msg | Python recv + send µs/msg "
+             "| Swift ctx switches per 1000 msgs recv / send |",
+             "|---|---:|---:|---:|"]
+    for sock in SOCKETS:
+        for size in SIZES:
+            key = ("throughput", sock, size)
+            cells = []
+            for impl in ("swift", "python"):
+                r = median(values, impl, key, "recv_cpu_us_per_msg")
+                t = median(values, impl, key, "send_cpu_us_per_msg")
+                cells.append("–" if r is None or t is None else f"{r:,.1f} + {t:,.1f}")
+            rc = median(values, "swift", key, "recv_ctx_per_kmsg")
+            sc = median(values, "swift", key, "send_ctx_per_kmsg")
+            ctx = "–" if rc is None or sc is None else f"{rc:,.0f} / {sc:,.0f}"
+            lines.append(f"| topic {size_label(size)} {sock} | {cells[0]} | {cells[1]} | {ctx} |")
     return "\n".join(lines)
 
 
@@ -306,6 +327,8 @@ def main() -> None:
     print(f"Machine: {machine()}")
     print()
     print(render_table(values))
+    print()
+    print(render_cpu_table(values))
     print()
     print(render_targets(values, long_rows))
     print(f"\nEvery row: {args.json}")

@@ -67,6 +67,9 @@ final class ClientConnection: Sendable {
         }
     }
 
+    /// Whether calls wait for a response on this connection.
+    var hasPendingCalls: Bool { state.withLock { !$0.pending.isEmpty } }
+
     /// A response came (on the event loop).
     func complete(_ response: ServiceResponseFrame, logger: Logger) {
         let pending = state.withLock { $0.pending.removeValue(forKey: response.id) }

@@ -1,4 +1,5 @@
 import Foundation
+import RosyDiscovery
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -20,15 +21,9 @@ enum Host {
         return "default"
     }
 
-    /// Where node sockets live: `$XDG_RUNTIME_DIR/rosy/sockets`, else `/tmp/rosy-<uid>/sockets`.
+    /// Where node sockets live: `sockets` in the runtime directory
+    /// (`$XDG_RUNTIME_DIR/rosy/sockets`, else `/tmp/rosy-<uid>/sockets`).
     static var socketDirectory: URL {
-        let environment = ProcessInfo.processInfo.environment
-        let base: URL
-        if let xdg = environment["XDG_RUNTIME_DIR"], !xdg.isEmpty {
-            base = URL(fileURLWithPath: xdg).appendingPathComponent("rosy")
-        } else {
-            base = URL(fileURLWithPath: "/tmp/rosy-\(getuid())")
-        }
-        return base.appendingPathComponent("sockets")
+        RuntimeDirectory.url.appendingPathComponent("sockets")
     }
 }

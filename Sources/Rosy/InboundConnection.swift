@@ -93,22 +93,27 @@ final class TopicInbox: Sendable {
 /// The server side of one connection from a peer: topic messages go to a ``TopicInbox``
 /// (handled in order), service requests run concurrently and write their responses back.
 /// A framing error closes this connection with one log line.
+///
+/// It decodes frames itself (a single-step decoder, no pipeline hop per frame).
 final class InboundConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = InboundFrame
+    typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     private let dispatcher: InboundDispatcher
     private let logger: Logger
+    private var decoder: NIOSingleStepByteToMessageProcessor<InboundFrameDecoder>
+    private var failed = false
     private var inbox: TopicInbox?
     private var batch: [TopicMessageFrame] = []
     private var batchBytes = 0
     private var readHeld = false
     private var paused = false
 
-    init(dispatcher: InboundDispatcher, logger: Logger) {
+    init(dispatcher: InboundDispatcher, logger: Logger, maximumMessageSize: Int) {
         self.dispatcher = dispatcher
         self.logger = logger
+        self.decoder = NIOSingleStepByteToMessageProcessor(InboundFrameDecoder(maximumMessageSize: maximumMessageSize))
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -123,11 +128,12 @@ final class InboundConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
         self.inbox = inbox
         let dispatcher = self.dispatcher
         Task {
+            var cache = InboundDispatcher.ListenerCache()
             while let batch = await inbox.next() {
                 var bytes = 0
                 for frame in batch {
                     bytes += TopicInbox.size(of: frame)
-                    if let (listener, message) = dispatcher.prepare(frame) {
+                    if let (listener, message) = dispatcher.prepare(frame, cache: &cache) {
                         await dispatcher.deliver(message, to: listener)
                     }
                 }
@@ -137,16 +143,30 @@ final class InboundConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch Self.unwrapInboundIn(data) {
+        guard !failed else { return }
+        do {
+            try decoder.process(buffer: Self.unwrapInboundIn(data)) { frame in
+                handle(frame, context: context)
+            }
+        } catch {
+            fail(context: context, error: error)
+        }
+    }
+
+    private func handle(_ frame: InboundFrame, context: ChannelHandlerContext) {
+        switch frame {
         case .topicMessage(let frame):
             batchBytes += TopicInbox.size(of: frame)
             batch.append(frame)
         case .serviceRequest(let request):
             let channel = context.channel
             let dispatcher = self.dispatcher
+            dispatcher.requestsInFlight.add(1, ordering: .relaxed)
             Task {
                 let response = await dispatcher.respond(to: request, allocator: channel.allocator)
-                channel.writeAndFlush(response, promise: nil)
+                channel.writeAndFlush(response).whenComplete { _ in
+                    dispatcher.requestsInFlight.subtract(1, ordering: .relaxed)
+                }
             }
         }
     }
@@ -157,12 +177,26 @@ final class InboundConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        if !failed {
+            do {
+                try decoder.finishProcessing(seenEOF: true) { frame in handle(frame, context: context) }
+            } catch {
+                fail(context: context, error: error)
+            }
+        }
         flushBatch()
         inbox?.finish()
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
+        fail(context: context, error: error)
+    }
+
+    /// Logs one line and closes the connection; nothing more is read from it.
+    private func fail(context: ChannelHandlerContext, error: Error) {
+        guard !failed else { return }
+        failed = true
         let peer: String
         if let address = context.remoteAddress, address.protocol != .unix {
             peer = "\(address)"

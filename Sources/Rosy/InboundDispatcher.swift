@@ -15,6 +15,8 @@ final class InboundDispatcher: Sendable {
         var services: [String: ServiceHandler] = [:]
     }
     private let handlers = Mutex(Handlers())
+    /// Service requests being handled or answered now (a stopping node lets them finish).
+    let requestsInFlight = Atomic<Int>(0)
     let codec: any MessageCodec
     let logger: Logger
 
@@ -25,14 +27,34 @@ final class InboundDispatcher: Sendable {
 
     // MARK: Registry
 
+    /// Changes whenever a listener is set or removed (readers cache lookups against it).
+    private let listenersVersion = Atomic<Int>(0)
+
     /// Sets the listener of `topic`; returns whether the topic is new.
     func setListener(_ topic: String, _ listener: @escaping TopicListener) -> Bool {
-        handlers.withLock { $0.listeners.updateValue(listener, forKey: topic) == nil }
+        defer { listenersVersion.add(1, ordering: .releasing) }
+        return handlers.withLock { $0.listeners.updateValue(listener, forKey: topic) == nil }
     }
 
     /// Removes the listener of `topic`; returns whether there was one.
     func removeListener(_ topic: String) -> Bool {
-        handlers.withLock { $0.listeners.removeValue(forKey: topic) != nil }
+        defer { listenersVersion.add(1, ordering: .releasing) }
+        return handlers.withLock { $0.listeners.removeValue(forKey: topic) != nil }
+    }
+
+    /// The last listener looked up by one connection's consumer, valid while the version holds.
+    struct ListenerCache {
+        var topic = ""
+        var version = -1
+        var listener: TopicListener?
+    }
+
+    private func listener(for topic: String, cache: inout ListenerCache) -> TopicListener? {
+        let version = listenersVersion.load(ordering: .acquiring)
+        if cache.version == version && cache.topic == topic { return cache.listener }
+        let listener = handlers.withLock { $0.listeners[topic] }
+        cache = ListenerCache(topic: topic, version: version, listener: listener)
+        return listener
     }
 
     func setService(_ service: String, _ handler: @escaping ServiceHandler) -> Bool {
@@ -50,8 +72,8 @@ final class InboundDispatcher: Sendable {
 
     /// The listener of a message's topic and the decoded message, or `nil` (logged) when
     /// nobody listens or the data cannot be decoded.
-    func prepare(_ frame: TopicMessageFrame) -> (TopicListener, TopicMessage)? {
-        guard let listener = handlers.withLock({ $0.listeners[frame.topic] }) else {
+    func prepare(_ frame: TopicMessageFrame, cache: inout ListenerCache) -> (TopicListener, TopicMessage)? {
+        guard let listener = listener(for: frame.topic, cache: &cache) else {
             logger.warning("Received message for topic=\(frame.topic) but no listener is registered; dropped")
             return nil
         }

@@ -46,7 +46,7 @@ extension Node {
         guard let provider = options.serviceLoadBalancer.chooseNode(providers, service: service) else {
             throw ServiceCallError(.noProvider, service: service, message: "no node provides service '\(service)'")
         }
-        var frame = makeBuffer()
+        var frame = makeBuffer(name: service, args: args, kwargs: kwargs)
         try FrameEncoder.writeServiceRequest(id: 0, service: service, args: args, kwargs: kwargs, codec: codec, into: &frame)
         let outcome: ServiceResponseFrame.Outcome
         do {

@@ -25,7 +25,7 @@ extension Node {
         let chosen = options.topicLoadBalancer.chooseNodes(listeners, topic: topic)
         if chosen.isEmpty { return }
         // Encoded once; every peer gets the same bytes.
-        var frame = makeBuffer()
+        var frame = makeBuffer(name: topic, args: args, kwargs: kwargs)
         try FrameEncoder.writeTopicMessage(topic: topic, args: args, kwargs: kwargs, codec: codec, into: &frame)
         let deadline = NIODeadline.now() + options.outboxTimeToLive
         for node in chosen {

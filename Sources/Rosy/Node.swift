@@ -52,7 +52,7 @@ public final class Node: Sendable {
         var publishWaiters: [(version: UInt64, continuation: CheckedContinuation<Void, Never>)] = []
     }
 
-    private init(name: String, domainID: String, options: NodeOptions) {
+    private init(name: String, domainID: String, options: NodeOptions, discovery: any Discovery) {
         self.id = NodeID(name: name, hostname: Host.name)
         self.domainID = domainID
         self.options = options
@@ -60,7 +60,7 @@ public final class Node: Sendable {
         self.codec = options.codec ?? Node.defaultCodec
         self.dispatcher = InboundDispatcher(codec: codec, logger: options.logger)
         self.servers = NodeServers(dispatcher: dispatcher, options: options)
-        self.discovery = options.discovery ?? Node.defaultDiscovery(domainID: domainID)
+        self.discovery = discovery
     }
 
     /// Starts a node: opens its servers and joins the mesh of `domainID`
@@ -72,7 +72,9 @@ public final class Node: Sendable {
     /// ```
     public static func start(name: String, domainID: String? = nil, options: NodeOptions = NodeOptions()) async throws -> Node {
         try FrameEncoder.validateName(name)
-        let node = Node(name: name, domainID: Host.domainID(domainID), options: options)
+        let domainID = Host.domainID(domainID)
+        let discovery = try options.discovery ?? Node.defaultDiscovery(domainID: domainID)
+        let node = Node(name: name, domainID: domainID, options: options, discovery: discovery)
         do {
             try await node.startUp()
         } catch {
@@ -127,8 +129,9 @@ public final class Node: Sendable {
         logger.debug("Started node \(id) in domain \(domainID) with \(specs)")
     }
 
-    /// Leaves the mesh: withdraws from discovery, sends what is still queued (for up to
-    /// two seconds), closes every connection and removes the Unix socket.
+    /// Leaves the mesh: withdraws from discovery, lets service calls in progress answer and
+    /// sends what is still queued (within two seconds), closes every connection and removes
+    /// the Unix socket.
     public func stop() async {
         let first = lifecycle.withLock { state -> Bool in
             defer { state.stopped = true }
@@ -172,6 +175,10 @@ public final class Node: Sendable {
             return Array(links.values)
         }
         let deadline = NIODeadline.now() + .seconds(2)
+        // Calls already being handled finish and answer (drain), within the same two seconds.
+        while dispatcher.requestsInFlight.load(ordering: .relaxed) > 0 && NIODeadline.now() < deadline {
+            try? await Task.sleep(nanoseconds: 2_000_000)
+        }
         await withTaskGroup(of: Void.self) { group in
             for link in peers { group.addTask { await link.flush(until: deadline) } }
         }
@@ -235,7 +242,23 @@ public final class Node: Sendable {
         }
     }
 
-    func makeBuffer() -> ByteBuffer { allocator.buffer(capacity: 64) }
+    /// A buffer for one frame, sized so that encoding rarely grows it.
+    func makeBuffer(name: String, args: [Value], kwargs: [String: Value]) -> ByteBuffer {
+        var estimate = 16 + name.utf8.count
+        for arg in args { estimate += Self.estimatedSize(arg) }
+        for (key, value) in kwargs { estimate += 8 + key.utf8.count + Self.estimatedSize(value) }
+        return allocator.buffer(capacity: estimate)
+    }
+
+    private static func estimatedSize(_ value: Value) -> Int {
+        switch value {
+        case .bytes(let bytes): return 24 + bytes.count
+        case .string(let string): return 24 + string.utf8.count
+        case .list(let items), .tuple(let items):
+            return items.count <= 16 ? items.reduce(24) { $0 + estimatedSize($1) } : 24 + 16 * items.count
+        default: return 24
+        }
+    }
 
     private func currentSpec() -> MeshNodeSpec {
         MeshNodeSpec(

@@ -28,10 +28,12 @@ public struct NodeOptions: Sendable {
     public var topicLoadBalancer: any TopicLoadBalancer = GroupByNodeNameBalancer()
     /// Which provider of a service gets each call (default: least recently chosen).
     public var serviceLoadBalancer: any ServiceLoadBalancer = LeastRecentPicker()
-    /// How to find the rest of the mesh; `nil` means ``LocalDiscovery`` for the node's domain.
+    /// How to find the rest of the mesh; `nil` means the package's default discovery for the
+    /// node's domain (`makeDefaultDiscovery`: the local registry, plus Avahi where built).
     public var discovery: (any Discovery)?
-    /// Topic messages waiting per peer; when full, a sender waits up to ``outboxTimeToLive``
-    /// for a live connection to drain, then the oldest message is dropped with a warning.
+    /// Topic messages waiting per peer. When full, a sender waits (up to half a second) for a
+    /// connection that drains it; for a peer that stalled, the oldest message is dropped with
+    /// a warning instead, as Python rosy does.
     public var outboxCapacity = 100
     /// A topic message not written to its peer within this time is dropped with a warning.
     public var outboxTimeToLive: TimeAmount = .seconds(5)

@@ -99,9 +99,7 @@ final class NodeServers: Sendable {
             self?.track(channel)
             return channel.eventLoop.makeCompletedFuture {
                 try channel.pipeline.syncOperations.addHandler(
-                    ByteToMessageHandler(InboundFrameDecoder(maximumMessageSize: maximumMessageSize)))
-                try channel.pipeline.syncOperations.addHandler(
-                    InboundConnectionHandler(dispatcher: dispatcher, logger: logger))
+                    InboundConnectionHandler(dispatcher: dispatcher, logger: logger, maximumMessageSize: maximumMessageSize))
             }
         }
     }

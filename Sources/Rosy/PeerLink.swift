@@ -24,6 +24,17 @@ final class PeerLink: Sendable {
         var deadline: NIODeadline
     }
 
+    /// A sender waiting for room in the outbox, and the timer that stops its wait.
+    private struct SpaceWaiter {
+        let continuation: CheckedContinuation<Void, Never>
+        var timer: Scheduled<Void>?
+
+        func resume() {
+            timer?.cancel()
+            continuation.resume()
+        }
+    }
+
     private enum ConnectionState {
         case idle
         case connecting
@@ -39,8 +50,11 @@ final class PeerLink: Sendable {
         var drainScheduled = false
         var closed = false
         var nextWaiterID: UInt64 = 0
-        var spaceWaiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
+        var spaceWaiters: [UInt64: SpaceWaiter] = [:]
         var connectionWaiters: [CheckedContinuation<ClientConnection, any Error>] = []
+        /// The outbox stayed full for ``PeerLink/stallLimit`` with no progress.
+        var stalled = false
+        var lastConnectFailure: NIODeadline?
         var dropped = 0
         var lastDropWarning: NIODeadline = .uptimeNanoseconds(0)
     }
@@ -48,6 +62,11 @@ final class PeerLink: Sendable {
     /// Frames up to this size are coalesced into shared buffers when written.
     static let coalesceLimit = 4096
     static let coalesceCapacity = 64 * 1024
+    /// How long a sender waits for a full outbox to drain before the peer counts as stalled
+    /// (then the oldest message is dropped, as Python rosy does, until the peer catches up).
+    static let stallLimit = TimeAmount.milliseconds(500)
+    /// After a failed connection attempt, topic messages are dropped (not retried) this long.
+    static let reconnectDelay = TimeAmount.milliseconds(100)
 
     let nodeID: NodeID
     private let state: Mutex<State>
@@ -86,8 +105,9 @@ final class PeerLink: Sendable {
         }
     }
 
-    /// Queues one encoded topic message. Waits only while the outbox is full and a connection
-    /// is being opened or drained; after the time-to-live the oldest message is dropped.
+    /// Queues one encoded topic message. While the outbox is full and a connection is being
+    /// opened or drained, waits for room (at most ``stallLimit``); a peer that made no progress
+    /// in that time is stalled, and the oldest message is dropped with a warning instead.
     func send(_ frame: ByteBuffer, deadline: NIODeadline) async {
         while true {
             switch enqueue(frame, deadline: deadline, mayWait: NIODeadline.now() < deadline) {
@@ -109,20 +129,28 @@ final class PeerLink: Sendable {
         state.withLock { state -> SendAction in
             if state.closed { return .done }
             if state.outbox.count >= settings.capacity {
-                if !state.connection.isIdle, mayWait {
-                    return .waitForSpace(until: deadline)
+                // Wait for a peer that keeps up; drop at once for one that stalled.
+                if !state.connection.isIdle, mayWait, !state.stalled {
+                    return .waitForSpace(until: min(deadline, NIODeadline.now() + Self.stallLimit))
                 }
                 state.outbox.removeFirst()
                 noteDrop(&state)
             }
-            state.outbox.append(OutboxItem(frame: frame, deadline: deadline))
             switch state.connection {
             case .idle:
+                // Right after a failed attempt, drop instead of hammering a peer that is gone.
+                if let failedAt = state.lastConnectFailure, NIODeadline.now() - failedAt < Self.reconnectDelay {
+                    noteDrop(&state)
+                    return .done
+                }
+                state.outbox.append(OutboxItem(frame: frame, deadline: deadline))
                 state.connection = .connecting
                 return .connect
             case .connecting:
+                state.outbox.append(OutboxItem(frame: frame, deadline: deadline))
                 return .done
             case .connected(let connection):
+                state.outbox.append(OutboxItem(frame: frame, deadline: deadline))
                 if state.drainScheduled { return .done }
                 state.drainScheduled = true
                 return .drain(connection)
@@ -133,13 +161,14 @@ final class PeerLink: Sendable {
     /// Writes every waiting message to `connection` and flushes once (on its event loop).
     func drain(_ connection: ClientConnection) {
         let channel = connection.channel
-        let (items, waiters) = state.withLock { state -> (CircularBuffer<OutboxItem>, [CheckedContinuation<Void, Never>]) in
+        let (items, waiters) = state.withLock { state -> (CircularBuffer<OutboxItem>, [SpaceWaiter]) in
             guard case .connected(let current) = state.connection, current === connection else {
                 return ([], [])
             }
             // Not writable: stay scheduled; channelWritabilityChanged drains again.
             guard channel.isWritable else { return ([], []) }
             state.drainScheduled = false
+            state.stalled = false
             var items = CircularBuffer<OutboxItem>(initialCapacity: max(16, state.outbox.count))
             swap(&items, &state.outbox)
             let waiters = Array(state.spaceWaiters.values)
@@ -185,16 +214,29 @@ final class PeerLink: Sendable {
                 guard !state.closed, state.outbox.count >= settings.capacity,
                       !state.connection.isIdle else { return nil }
                 state.nextWaiterID += 1
-                state.spaceWaiters[state.nextWaiterID] = continuation
+                state.spaceWaiters[state.nextWaiterID] = SpaceWaiter(continuation: continuation, timer: nil)
                 return state.nextWaiterID
             }
             guard let id else {
                 continuation.resume()
                 return
             }
-            settings.group.any().scheduleTask(deadline: deadline) { [self] in
-                state.withLock { $0.spaceWaiters.removeValue(forKey: id) }?.resume()
+            let timer = settings.group.any().scheduleTask(deadline: deadline) { [self] () -> Void in
+                // No progress in time: the peer stalled; later sends drop instead of waiting.
+                let waiter = state.withLock { state in
+                    let waiter = state.spaceWaiters.removeValue(forKey: id)
+                    if waiter != nil { state.stalled = true }
+                    return waiter
+                }
+                waiter?.continuation.resume()
             }
+            // Resumed already (the outbox drained): the timer is not needed.
+            let stillWaiting = state.withLock { state -> Bool in
+                guard state.spaceWaiters[id] != nil else { return false }
+                state.spaceWaiters[id]?.timer = timer
+                return true
+            }
+            if !stillWaiting { timer.cancel() }
         }
     }
 
@@ -261,6 +303,7 @@ final class PeerLink: Sendable {
             if state.closed { return .closeIt }
             if connection.isClosed.load(ordering: .sequentiallyConsistent) { return .failed }
             state.connection = .connected(connection)
+            state.lastConnectFailure = nil
             let waiters = state.connectionWaiters
             state.connectionWaiters = []
             let drain = !state.outbox.isEmpty && !state.drainScheduled
@@ -281,6 +324,7 @@ final class PeerLink: Sendable {
     private func connectFailed(_ error: any Error) {
         let (dropped, connectionWaiters, spaceWaiters) = state.withLock { state in
             state.connection = .idle
+            state.lastConnectFailure = NIODeadline.now()
             state.drainScheduled = false
             let dropped = state.outbox.count
             state.outbox.removeAll()
@@ -298,7 +342,7 @@ final class PeerLink: Sendable {
 
     /// The connection closed (from its pipeline). The next send opens a new one.
     func connectionClosed(_ connection: ClientConnection) {
-        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+        let waiters = state.withLock { state -> [SpaceWaiter] in
             guard case .connected(let current) = state.connection, current === connection else { return [] }
             state.connection = .idle
             state.drainScheduled = false
@@ -339,7 +383,8 @@ final class PeerLink: Sendable {
         timer.cancel()
     }
 
-    /// Closes the link for good: the connection closes, calls waiting on it fail.
+    /// Closes the link for good (the peer left the mesh). The connection closes now, unless
+    /// calls still wait on it: a leaving peer answers the calls it is handling, then closes.
     func close() {
         let (connection, spaceWaiters, connectionWaiters) = state.withLock { state in
             state.closed = true
@@ -353,7 +398,7 @@ final class PeerLink: Sendable {
             }
             return (connection, Array(state.spaceWaiters.values), state.connectionWaiters)
         }
-        connection?.channel.close(promise: nil)
+        if let connection, !connection.hasPendingCalls { connection.channel.close(promise: nil) }
         for waiter in spaceWaiters { waiter.resume() }
         for waiter in connectionWaiters { waiter.resume(throwing: CallFailure.connectionLost("node \(nodeID) left the mesh")) }
     }

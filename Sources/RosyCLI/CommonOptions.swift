@@ -18,9 +18,13 @@ public struct CommonOptions: ParsableArguments, Sendable {
     public init() {}
 
     /// The domain id: `--domain-id`, else `ROSY_DOMAIN_ID`, else `default` (as rosy).
-    public var resolvedDomainID: String {
-        if let domainID, !domainID.isEmpty { return domainID }
-        if let env = ProcessInfo.processInfo.environment["ROSY_DOMAIN_ID"], !env.isEmpty { return env }
+    public var resolvedDomainID: String { Self.domainID(domainID) }
+
+    /// `given`, else `ROSY_DOMAIN_ID`, else `default`.
+    static func domainID(_ given: String?) -> String {
+        if let given, !given.isEmpty { return given }
+        // getenv, not ProcessInfo: `rosy --domain-id X ...` sets it after start-up.
+        if let env = getenv("ROSY_DOMAIN_ID").map({ String(cString: $0) }), !env.isEmpty { return env }
         return "default"
     }
 

@@ -15,8 +15,8 @@ public struct RosyCommand: AsyncParsableCommand {
         commandName: "rosy",
         abstract: "Inspect and drive a rosy mesh: nodes, topics, services, recordings.",
         discussion: """
-        Nodes find each other by DNS-SD in a domain (--domain-id, else $ROSY_DOMAIN_ID, \
-        else 'default') and talk rosy 0.8.3's wire format, so these commands work with \
+        Nodes find each other by DNS-SD in a domain: `rosy --domain-id ID COMMAND ...` (or \
+        --domain-id after the command), else $ROSY_DOMAIN_ID, else 'default'. They talk rosy 0.8.3's wire format, so these commands work with \
         Python rosy nodes too. Arguments of `topic send` and `service call` are Python \
         literals: 'hello world', 42, 3.14, True, None, b'raw', [1, 2], (1, 'a'), {'key': [1, 2]}; \
         KEY=VALUE makes a keyword argument.
@@ -27,10 +27,6 @@ public struct RosyCommand: AsyncParsableCommand {
             LaunchCommand.self, BagCommand.self, SpeedtestCommand.self,
         ]
     )
-
-    @Option(name: .customLong("domain-id"),
-            help: "The mesh to join, for every subcommand. Default: $ROSY_DOMAIN_ID, else 'default'.")
-    var domainID: String?
 
     public init() {}
 

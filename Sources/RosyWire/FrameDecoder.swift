@@ -46,6 +46,12 @@ public struct InboundFrameDecoder: ByteToMessageDecoder, NIOSingleStepByteToMess
         }
     }
 
+    /// Compacts only once much has been read and little is left: decoded frames hold slices
+    /// of the buffer, so moving bytes copies them.
+    public func shouldReclaimBytes(buffer: ByteBuffer) -> Bool {
+        buffer.readerIndex >= 64 * 1024 && buffer.readableBytes < buffer.readerIndex
+    }
+
     public mutating func decodeLast(buffer: inout ByteBuffer, seenEOF: Bool) throws -> InboundFrame? {
         if let frame = try decode(buffer: &buffer) { return frame }
         if buffer.readableBytes > 0 { throw FrameError.truncatedFrame(leftoverBytes: buffer.readableBytes) }
@@ -95,6 +101,12 @@ public struct ServiceResponseDecoder: ByteToMessageDecoder, NIOSingleStepByteToM
                 throw frameError
             }
         }
+    }
+
+    /// Compacts only once much has been read and little is left: decoded frames hold slices
+    /// of the buffer, so moving bytes copies them.
+    public func shouldReclaimBytes(buffer: ByteBuffer) -> Bool {
+        buffer.readerIndex >= 64 * 1024 && buffer.readableBytes < buffer.readerIndex
     }
 
     public mutating func decodeLast(buffer: inout ByteBuffer, seenEOF: Bool) throws -> ServiceResponseFrame? {

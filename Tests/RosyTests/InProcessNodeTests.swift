@@ -109,6 +109,66 @@ final class InProcessNodeTests: XCTestCase {
         await caller.stop()
     }
 
+    func testAStoppingProviderAnswersTheCallsItIsHandling() async throws {
+        let mesh = InProcessMesh()
+        let provider = try await Node.start(name: "provider", options: .inProcess(mesh))
+        let caller = try await Node.start(name: "caller", options: .inProcess(mesh))
+        let started = Collector<Int>()
+        try await provider.addService("slow") { _ in
+            started.append(1)
+            try? await Task.sleep(for: .milliseconds(300))
+            return "done"
+        }
+        let ready = await caller.waitForProvider("slow", timeout: .seconds(30))
+        XCTAssertTrue(ready)
+        let call = Task { try await caller.call("slow") }
+        try await started.wait(for: 1)
+        await provider.stop()
+        let result = try await call.value
+        XCTAssertEqual(result, "done")
+        await caller.stop()
+    }
+
+    func testAStalledPeerNeverBlocksTheOthers() async throws {
+        let mesh = InProcessMesh()
+        // A peer that accepts connections and never reads from them.
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("stalled-\(UUID().uuidString.prefix(8)).sock").path
+        let stalled = try RunningProcess(try TestSupport.python(), ["-c", """
+            import socket, sys
+            s = socket.socket(socket.AF_UNIX)
+            s.bind(sys.argv[1])
+            s.listen(5)
+            print("ready", flush=True)
+            held = []
+            while True:
+                held.append(s.accept()[0])
+            """, path])
+        defer { unlink(path) }
+        try await stalled.waitForLine("ready")
+
+        var options = NodeOptions.inProcess(mesh)
+        options.topicLoadBalancer = .everyListener
+        let sender = try await Node.start(name: "sender", options: options)
+        let healthy = try await Node.start(name: "healthy", options: .inProcess(mesh))
+        let fake = mesh.discovery()
+        try await fake.register(MeshNodeSpec(
+            id: NodeID(name: "stalled", hostname: sender.id.hostname),
+            connectionSpecs: [.unix(path: path, host: sender.id.hostname)], topics: ["bulk"]))
+        let received = Collector<Int64>()
+        try await healthy.listen("bulk") { received.append($0.args.first?.intValue ?? -1) }
+        let ready = await sender.waitUntilListeners("bulk", count: 2)
+        XCTAssertTrue(ready)
+
+        let filler = Value.bytes([UInt8](repeating: 1, count: 10_000))
+        let count: Int64 = 20_000
+        for i in Int64(0)..<count { try await sender.send("bulk", .int(i), filler) }
+        try await received.wait(for: Int(count), timeout: .seconds(300))
+        XCTAssertEqual(received.values, Array(0..<count), "the healthy listener gets everything, in order")
+        await fake.unregister()
+        await sender.stop()
+        await healthy.stop()
+    }
+
     func testHundredThousandMessagesArriveInOrder() async throws {
         let mesh = InProcessMesh()
         let sender = try await Node.start(name: "sender", options: .inProcess(mesh))

@@ -22,7 +22,7 @@ from rosy.node.topic.sender import TopicSender
 from rosy.node.service.caller import ServiceCaller
 
 async def main():
-    kind, where = sys.argv[1], sys.argv[2]
+    kind, where, codec_name = sys.argv[1], sys.argv[2], sys.argv[3]
     if kind == "unix":
         spec = UnixConnectionSpec(path=where)
     else:
@@ -30,12 +30,16 @@ async def main():
     node = MeshNodeSpec(id=NodeId("swift"), connection_specs=[spec], topics={"from-python"}, services={"multiply", "fail", "missing"})
     topology = MeshTopologyManager()
     topology.set_topology(MeshTopologySpec(nodes=[node]))
-    codec = build_node_message_codec(2, "pickle")
+    codec = build_node_message_codec(2, codec_name)
     selector = build_peer_selector(topology, None, None)
     connections = PeerConnectionManager(PeerConnectionBuilder())
     sender = TopicSender(selector, codec, NodeOutboxManager(connections))
     caller = ServiceCaller(selector, connections, codec, max_request_ids=2**16)
-    await sender.send("from-python", ("hello", 42, 1.5, None, b"\x00\x01", [1, 2], {"k": (1, 2)}), {"name": "world"})
+    if codec_name == "pickle":
+        payload = ("hello", 42, 1.5, None, b"\x00\x01", [1, 2], {"k": (1, 2)})
+    else:
+        payload = ("hello", 42, 1.5, None, [1, 2], {"k": [1, 2]})
+    await sender.send("from-python", payload, {"name": "world"})
     results = await asyncio.gather(*(caller.call("multiply", (i, 10), {}) for i in range(5)))
     print("results", results, flush=True)
     try:
@@ -84,13 +88,13 @@ async def main():
 asyncio.run(main())
 """#
 
-    private func swiftNode(mesh: InProcessMesh, tcp: Bool) async throws -> Node {
+    private func swiftNode(mesh: InProcessMesh, tcp: Bool, codec: String = "pickle") async throws -> Node {
         var options = NodeOptions.inProcess(mesh, tcp: tcp, unix: !tcp)
-        options.codec = PickleCodec()
+        options.codec = try MessageCodecs.named(codec)
         return try await Node.start(name: "swift", options: options)
     }
 
-    private func runPythonClient(against node: Node, tcp: Bool) async throws -> (TopicMessage, ProcessResult) {
+    private func runPythonClient(against node: Node, tcp: Bool, codec: String = "pickle") async throws -> (TopicMessage, ProcessResult) {
         let received = Collector<TopicMessage>()
         try await node.listen("from-python") { received.append($0) }
         try await node.addService("multiply") { request in
@@ -110,7 +114,7 @@ asyncio.run(main())
             }
         }
         XCTAssertFalse(target.isEmpty)
-        let result = try TestSupport.runPython(Self.pythonClient, target, timeout: 60)
+        let result = try TestSupport.runPython(Self.pythonClient, target + [codec], timeout: 60)
         XCTAssertEqual(result.status, 0, result.stderr)
         try await received.wait(for: 1)
         return (received.values[0], result)
@@ -130,6 +134,17 @@ asyncio.run(main())
                 "fail raised ValueError('nope')",
                 "missing raised service='missing' is not provided by this node",
             ])
+            await node.stop()
+        }
+    }
+
+    func testJSONAndMsgpackCodecsOnTheWireWithPython() async throws {
+        for codec in ["json", "msgpack"] {
+            let node = try await swiftNode(mesh: InProcessMesh(), tcp: false, codec: codec)
+            let (message, result) = try await runPythonClient(against: node, tcp: false, codec: codec)
+            XCTAssertEqual(message.args, ["hello", 42, 1.5, .none, [1, 2], ["k": [1, 2]]], codec)
+            XCTAssertEqual(message.kwargs, ["name": "world"], codec)
+            XCTAssertEqual(result.stdout.split(separator: "\n").first.map(String.init), "results [0, 10, 20, 30, 40]", codec)
             await node.stop()
         }
     }

@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import json
 import logging
+import resource
 import time
 
 from rosy import build_node
@@ -51,6 +52,12 @@ def rss_kb() -> int:
     return 0
 
 
+def usage() -> tuple[float, int]:
+    """CPU seconds (user + system) and context switches of this process so far."""
+    u = resource.getrusage(resource.RUSAGE_SELF)
+    return u.ru_utime + u.ru_stime, u.ru_nvcsw + u.ru_nivcsw
+
+
 def percentile(sorted_values: list[float], fraction: float) -> float:
     if not sorted_values:
         return 0.0
@@ -69,6 +76,7 @@ class Tally:
         self.first = 0.0
         self.last = 0.0
         self.latencies_us: list[float] = []
+        self.usage_at_reset = usage()
 
     def count(self) -> None:
         now = time.monotonic()
@@ -103,6 +111,8 @@ async def responder(args: argparse.Namespace) -> None:
             p50_us=percentile(latencies, 0.50),
             p99_us=percentile(latencies, 0.99),
             rss_kb=rss_kb(),
+            cpu_s=usage()[0] - tally.usage_at_reset[0],
+            ctx_switches=usage()[1] - tally.usage_at_reset[1],
         )
         tally.reset()
         return report
@@ -123,13 +133,17 @@ def emit(**fields) -> None:
     print(json.dumps(dict(impl="python", **fields)), flush=True)
 
 
-async def flood(node, size: int, seconds: float) -> None:
-    """As rosy speedtest's sender: warm up for 1 s, then send as fast as it goes."""
-    topic = node.get_topic(THROUGHPUT_TOPIC)
+async def warm_up(node) -> None:
+    """As rosy speedtest's sender: 1 s of messages on `warmup`."""
     end = time.monotonic() + 1.0
     while time.monotonic() < end:
         await node.send("warmup")
         await asyncio.sleep(0)
+
+
+async def flood(node, size: int, seconds: float) -> None:
+    """As rosy speedtest's sender: send as fast as it goes."""
+    topic = node.get_topic(THROUGHPUT_TOPIC)
     filler = "A" * size
     end = time.monotonic() + seconds
     while time.monotonic() < end:
@@ -177,12 +191,21 @@ async def driver(args: argparse.Namespace) -> None:
     emit(case="rss_at_rest", socket=args.socket, rss_kb=at_rest["rss_kb"], driver_rss_kb=rss_kb())
 
     for size in args.sizes:
+        await warm_up(node)
+        await node.call("result")  # the responder counts (and uses CPU) from here on
+        before = usage()
         await flood(node, size, args.seconds)
         got = await collect(node)
+        after = usage()
         mps = (got["delivered"] - 1) / got["seconds"] if got["seconds"] > 0 else 0.0
+        delivered = max(1, got["delivered"])
         emit(case="throughput", socket=args.socket, size=size, delivered=got["delivered"],
              seconds=round(got["seconds"], 3), msgs_per_s=round(mps),
-             mb_per_s=round(mps * size / 1e6, 1), rss_kb=got["rss_kb"])
+             mb_per_s=round(mps * size / 1e6, 1), rss_kb=got["rss_kb"], driver_rss_kb=rss_kb(),
+             recv_cpu_us_per_msg=round(got["cpu_s"] * 1e6 / delivered, 1),
+             send_cpu_us_per_msg=round((after[0] - before[0]) * 1e6 / delivered, 1),
+             recv_ctx_per_kmsg=round(got["ctx_switches"] * 1000 / delivered, 1),
+             send_ctx_per_kmsg=round((after[1] - before[1]) * 1000 / delivered, 1))
 
     await paced(node, args.rate, args.latency_seconds)
     got = await collect(node)

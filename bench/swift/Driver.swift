@@ -45,14 +45,23 @@ struct Driver {
     // MARK: cases
 
     private func throughput(_ node: Node, size: Int) async throws {
+        try await warmUp(node)
+        _ = try await result(node)  // the responder counts (and uses CPU) from here on
+        let before = Measure.processUsage()
         try await flood(node, size: size, seconds: seconds)
         try await Task.sleep(for: .seconds(Self.drainSeconds))
         let got = try await result(node)
+        let after = Measure.processUsage()
         let perSecond = got.seconds > 0 ? Double(got.delivered - 1) / got.seconds : 0
+        let delivered = Double(max(1, got.delivered))
         emit(["case": .text("throughput"), "socket": .text(socket.rawValue), "size": .int(size),
               "delivered": .int(got.delivered), "seconds": .number(got.seconds),
               "msgs_per_s": .number(perSecond), "mb_per_s": .number(perSecond * Double(size) / 1e6),
-              "rss_kb": .int(got.rssKilobytes), "driver_rss_kb": .int(Measure.residentKilobytes())])
+              "rss_kb": .int(got.rssKilobytes), "driver_rss_kb": .int(Measure.residentKilobytes()),
+              "recv_cpu_us_per_msg": .number(got.cpuSeconds * 1e6 / delivered),
+              "send_cpu_us_per_msg": .number((after.cpuSeconds - before.cpuSeconds) * 1e6 / delivered),
+              "recv_ctx_per_kmsg": .number(Double(got.contextSwitches) * 1000 / delivered),
+              "send_ctx_per_kmsg": .number(Double(after.contextSwitches - before.contextSwitches) * 1000 / delivered)])
     }
 
     private func latency(_ node: Node) async throws {
@@ -72,6 +81,8 @@ struct Driver {
     }
 
     private func serviceCalls(_ node: Node, inflight: Int) async throws {
+        _ = try await result(node)  // the responder's CPU count starts here
+        let before = Measure.processUsage()
         let start = Measure.monotonicSeconds()
         let end = start + seconds
         let done = try await withThrowingTaskGroup(of: Int.self) { group in
@@ -88,9 +99,16 @@ struct Driver {
             return try await group.reduce(0, +)
         }
         let elapsed = Measure.monotonicSeconds() - start
+        let after = Measure.processUsage()
+        let got = try await result(node)
+        let calls = Double(max(1, done))
         emit(["case": .text("service"), "socket": .text(socket.rawValue), "inflight": .int(inflight),
               "calls": .int(done), "seconds": .number(elapsed),
-              "calls_per_s": .number(Double(done) / elapsed)])
+              "calls_per_s": .number(Double(done) / elapsed),
+              "recv_cpu_us_per_call": .number(got.cpuSeconds * 1e6 / calls),
+              "send_cpu_us_per_call": .number((after.cpuSeconds - before.cpuSeconds) * 1e6 / calls),
+              "recv_ctx_per_call": .number(Double(got.contextSwitches) / calls),
+              "send_ctx_per_call": .number(Double(after.contextSwitches - before.contextSwitches) / calls)])
     }
 
     /// Full speed with 0 B messages for `seconds`, sampling both nodes' RSS every 10 s.
@@ -98,7 +116,7 @@ struct Driver {
         let start = Measure.monotonicSeconds()
         var elapsed = 0.0
         while elapsed < seconds {
-            try await flood(node, size: 0, seconds: min(10, seconds - elapsed), warmup: false)
+            try await flood(node, size: 0, seconds: min(10, seconds - elapsed))
             elapsed = Measure.monotonicSeconds() - start
             let got = try await result(node)
             let perSecond = got.seconds > 0 ? Double(got.delivered - 1) / got.seconds : 0
@@ -110,13 +128,14 @@ struct Driver {
 
     // MARK: helpers
 
-    /// As rosy speedtest's sender: a second of warm-up, then `(time, 'A' * size)` as fast
-    /// as the node accepts them.
-    private func flood(_ node: Node, size: Int, seconds: Double, warmup: Bool = true) async throws {
-        if warmup {
-            let end = Measure.monotonicSeconds() + 1
-            while Measure.monotonicSeconds() < end { try await node.send("warmup") }
-        }
+    /// As rosy speedtest's sender (after its second of warm-up): `(time, 'A' * size)` as
+    /// fast as the node accepts them.
+    private func warmUp(_ node: Node) async throws {
+        let end = Measure.monotonicSeconds() + 1
+        while Measure.monotonicSeconds() < end { try await node.send("warmup") }
+    }
+
+    private func flood(_ node: Node, size: Int, seconds: Double) async throws {
         let filler = Value.string(String(repeating: "A", count: size))
         let end = Measure.monotonicSeconds() + seconds
         while Measure.monotonicSeconds() < end {
@@ -130,6 +149,8 @@ struct Driver {
         var p50Microseconds: Double
         var p99Microseconds: Double
         var rssKilobytes: Int
+        var cpuSeconds: Double
+        var contextSwitches: Int
     }
 
     private func result(_ node: Node) async throws -> Result {
@@ -141,7 +162,9 @@ struct Driver {
             seconds: number("seconds"),
             p50Microseconds: number("p50_us"),
             p99Microseconds: number("p99_us"),
-            rssKilobytes: Int(number("rss_kb"))
+            rssKilobytes: Int(number("rss_kb")),
+            cpuSeconds: number("cpu_s"),
+            contextSwitches: Int(number("ctx_switches"))
         )
     }
 }

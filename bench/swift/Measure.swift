@@ -38,6 +38,16 @@ enum Measure {
         return 0
     }
 
+    /// CPU time (user + system) this process used so far, in seconds, and its context
+    /// switches (voluntary + involuntary).
+    static func processUsage() -> (cpuSeconds: Double, contextSwitches: Int) {
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        let cpu = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+            + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+        return (cpu, usage.ru_nvcsw + usage.ru_nivcsw)
+    }
+
     /// The value below which `fraction` of the sorted values lie (nearest rank).
     static func percentile(_ sorted: [Double], _ fraction: Double) -> Double {
         guard !sorted.isEmpty else { return 0 }

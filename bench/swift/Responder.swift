@@ -29,6 +29,8 @@ enum Responder {
                 "p50_us": .double(report.p50Microseconds),
                 "p99_us": .double(report.p99Microseconds),
                 "rss_kb": .int(Int64(Measure.residentKilobytes())),
+                "cpu_s": .double(report.cpuSeconds),
+                "ctx_switches": .int(Int64(report.contextSwitches)),
             ]
         }
         print("swiftbench responder: ready")

@@ -8,6 +8,7 @@ final class Tally: Sendable {
         var first = 0.0
         var last = 0.0
         var latenciesMicroseconds: [Double] = []
+        var usageAtReset = Measure.processUsage()
     }
 
     /// A snapshot, as the `result` service returns it.
@@ -16,6 +17,9 @@ final class Tally: Sendable {
         var seconds: Double
         var p50Microseconds: Double
         var p99Microseconds: Double
+        /// CPU seconds and context switches of this process since the last report.
+        var cpuSeconds: Double
+        var contextSwitches: Int
     }
 
     private let counts = NIOLockedValueBox(Counts())
@@ -37,12 +41,15 @@ final class Tally: Sendable {
             defer { counts = Counts() }
             return counts
         }
+        let usage = Measure.processUsage()
         let sorted = taken.latenciesMicroseconds.sorted()
         return Report(
             delivered: taken.delivered,
             seconds: taken.last - taken.first,
             p50Microseconds: Measure.percentile(sorted, 0.50),
-            p99Microseconds: Measure.percentile(sorted, 0.99)
+            p99Microseconds: Measure.percentile(sorted, 0.99),
+            cpuSeconds: usage.cpuSeconds - taken.usageAtReset.cpuSeconds,
+            contextSwitches: usage.contextSwitches - taken.usageAtReset.contextSwitches
         )
     }
 }

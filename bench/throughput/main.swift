@@ -1,7 +1,7 @@
 // rosy-bench-throughput: one sender, one receiver on this host; counts messages delivered
 // to the receiver's listener and prints messages/s and bytes/s.
 //
-//   rosy-bench-throughput [--size BYTES] [--count N] [--in-process]
+//   rosy-bench-throughput [--size BYTES] [--count N] [--outbox N] [--in-process]
 //
 // Two processes (this one sends, a child receives) found through the default discovery;
 // with --in-process both nodes live in this process (an in-memory discovery).
@@ -31,23 +31,22 @@ let size = option("--size", default: 0)
 let count = option("--count", default: size >= 1_000_000 ? 5_000 : 1_000_000)
 let payload = Value.bytes([UInt8](repeating: 0x41, count: size))
 
-/// Counts deliveries; reports when `expected` have arrived.
+/// Counts deliveries (one atomic add each); the clock is read at the first and at `stop`.
 final class Counter: Sendable {
-    struct State { var count = 0; var first: ContinuousClock.Instant?; var last: ContinuousClock.Instant? }
-    let state = Mutex(State())
+    let count = Atomic<Int>(0)
+    let first = Mutex<ContinuousClock.Instant?>(nil)
+    let last = Mutex<ContinuousClock.Instant?>(nil)
     func hit() {
-        state.withLock { state in
-            let now = ContinuousClock.now
-            if state.first == nil { state.first = now }
-            state.count += 1
-            state.last = now
-        }
+        if count.wrappingAdd(1, ordering: .relaxed).oldValue == 0 { first.withLock { $0 = .now } }
     }
+    func finish() { last.withLock { $0 = .now } }
 }
 
 func report(_ counter: Counter) -> String {
-    let (n, first, last) = counter.state.withLock { ($0.count, $0.first, $0.last) }
-    guard let first, let last, n > 1 else { return "received \(n) messages" }
+    let n = counter.count.load(ordering: .relaxed)
+    guard let first = counter.first.withLock({ $0 }), let last = counter.last.withLock({ $0 }), n > 1 else {
+        return "received \(n) messages"
+    }
     let seconds = Double((last - first).components.attoseconds) / 1e18 + Double((last - first).components.seconds)
     let rate = Double(n - 1) / seconds
     return String(format: "size=%d B: %d messages in %.3f s: %.0f msgs/s, %.1f MB/s",
@@ -59,7 +58,10 @@ func receive(domain: String, options: NodeOptions) async throws {
     let counter = Counter()
     let done = Mutex<CheckedContinuation<Void, Never>?>(nil)
     try await node.listen("t") { _ in counter.hit() }
-    try await node.listen("stop") { _ in done.withLock { $0 }?.resume() }
+    try await node.listen("stop") { _ in
+        counter.finish()
+        done.withLock { $0 }?.resume()
+    }
     say("ready")
     await withCheckedContinuation { continuation in done.withLock { $0 = continuation } }
     say(report(counter))
@@ -89,7 +91,9 @@ if CommandLine.arguments.contains("--receiver") {
     child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
     child.arguments = ["--receiver", "--domain-id", domain, "--size", "\(size)"]
     try child.run()
-    try await send(domain: domain, options: NodeOptions())
+    var options = NodeOptions()
+    options.outboxCapacity = option("--outbox", default: 100)
+    try await send(domain: domain, options: options)
     child.waitUntilExit()
 }
 

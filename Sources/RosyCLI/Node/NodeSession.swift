@@ -16,13 +16,19 @@ enum NodeSession {
 
     /// Starts a node named `name` in the options' domain, with their codec and log level.
     static func start(name: String, common: CommonOptions, configure: (inout NodeOptions) -> Void = { _ in }) async throws -> Node {
+        try await start(name: name, domainID: common.resolvedDomainID, codec: common.codec,
+                        logLevel: common.logLevel, configure: configure)
+    }
+
+    static func start(name: String, domainID: String, codec codecName: CodecName, logLevel: Logger.Level,
+                      configure: (inout NodeOptions) -> Void = { _ in }) async throws -> Node {
         var options = NodeOptions()
-        options.codec = codec(common.codec)
+        options.codec = codec(codecName)
         var logger = Logger(label: "rosy")
-        logger.logLevel = common.logLevel
+        logger.logLevel = logLevel
         options.logger = logger
         configure(&options)
-        return try await Node.start(name: name, domainID: common.resolvedDomainID, options: options)
+        return try await Node.start(name: name, domainID: domainID, options: options)
     }
 }
 

@@ -8,11 +8,9 @@ struct Speedtest {
     var options: SpeedtestOptions
 
     private func startNode(role: String) async throws -> Node {
-        var common = CommonOptions()
-        common.domainID = options.domainId
-        common.codec = options.codec
         let options = options
-        return try await NodeSession.start(name: "rosy speedtest \(role)", common: common) { nodeOptions in
+        return try await NodeSession.start(name: "rosy speedtest \(role)", domainID: CommonOptions.domainID(options.domainId),
+                                           codec: options.codec, logLevel: .warning) { nodeOptions in
             nodeOptions.allowUnixConnections = !options.disableUnix
             nodeOptions.allowTCPConnections = !options.disableTcp
             if !options.enableLoadBalancer {

@@ -108,8 +108,10 @@ extension RosyLaunchCommand {
         }
     }
 
-    /// How `wait_for` watches the mesh; the node library's implementation is set here.
-    nonisolated(unsafe) public static var meshReadiness: MeshReadinessFactory = noMeshReadiness
+    /// How `wait_for` watches the mesh: by default the discovery a node of the launch's domain
+    /// uses (`makeDefaultDiscovery`, so `ROSY_DISCOVERY` applies too). A program embedding
+    /// rosy-launch may set another before `main()`.
+    nonisolated(unsafe) public static var meshReadiness: MeshReadinessFactory = defaultMeshReadiness
 }
 
 /// `--dry-run` output.

@@ -1,29 +1,31 @@
 import Foundation
 import RosyDiscovery
 
-/// `wait_for` through any `Discovery` backend: rosy-launch joins the domain as a node with no
-/// topics, services or connections (so no peer ever connects to it), keeps a view of the
-/// mesh from the backend's events, and answers the supervisor's polls from that view.
+/// `wait_for` through any `Discovery` backend: rosy-launch browses the domain (it publishes
+/// no node of its own), keeps a view of the mesh from the backend's events, and answers the
+/// supervisor's polls from that view.
 ///
 /// ```swift
-/// RosyLaunchCommand.meshReadiness = { domain in
-///     DiscoveryMeshReadiness(discovery: try CombinedDiscovery(domainID: domain ?? "default"),
-///                            hostName: Posix.hostName())
-/// }
+/// let readiness = DiscoveryMeshReadiness(discovery: makeDefaultDiscovery(domainID: "kitchen"))
+/// readiness.isSatisfied(.topic("pose"))   // true once a node listens to "pose"
 /// ```
 public final class DiscoveryMeshReadiness: MeshReadiness, @unchecked Sendable {
     private let discovery: any Discovery
     private let lock = NSLock()
     private var nodes: [UUID: MeshNodeSpec] = [:]
     private var watcher: Task<Void, Never>?
-    private let ownID: NodeID
+    /// Why watching the mesh failed, if it did.
+    private var failure: (any Error)?
 
-    public init(discovery: any Discovery, hostName: String) {
+    public init(discovery: any Discovery) {
         self.discovery = discovery
-        self.ownID = NodeID(name: "rosy-launch", hostname: hostName)
-        let spec = MeshNodeSpec(id: ownID, connectionSpecs: [])
         watcher = Task { [weak self, discovery] in
-            do { try await discovery.register(spec) } catch { return }
+            do {
+                try await discovery.browse()
+            } catch {
+                self?.lock.withLock { self?.failure = error }
+                return
+            }
             for await event in discovery.events {
                 guard let self else { return }
                 self.apply(event)
@@ -35,8 +37,7 @@ public final class DiscoveryMeshReadiness: MeshReadiness, @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         switch event {
-        case .upserted(let spec) where spec.id.uuid != ownID.uuid: nodes[spec.id.uuid] = spec
-        case .upserted: break
+        case .upserted(let spec): nodes[spec.id.uuid] = spec
         case .removed(let id): nodes[id.uuid] = nil
         }
     }
@@ -49,6 +50,10 @@ public final class DiscoveryMeshReadiness: MeshReadiness, @unchecked Sendable {
         case .topic(let topic): return nodes.values.contains { $0.topics.contains(topic) }
         case .service(let service): return nodes.values.contains { $0.services.contains(service) }
         }
+    }
+
+    public var problem: String? {
+        lock.withLock { failure.map { "cannot watch the mesh: \($0)" } }
     }
 
     public func close() {

@@ -347,7 +347,7 @@ public final class Supervisor {
             guard nextGroup < groups.count else {
                 phase = .running
                 startStep = nil
-                logs.note("all \(groups.count) nodes started")
+                logs.note(groups.count == 1 ? "the node has started" : "all \(groups.count) nodes started")
                 systemd?.send("READY=1")
                 return
             }
@@ -363,6 +363,11 @@ public final class Supervisor {
                     groups.first { $0.node.name == name }?.copies.contains { $0.state == .failed } == true
                 }) {
                     for copy in group.copies { apply(.gaveUpWaiting(reason: "node \(failed) failed"), to: copy) }
+                    startStep = .postDelay(until: now)
+                    continue
+                }
+                if !group.node.waitFor.isEmpty, let problem = mesh?.problem {
+                    for copy in group.copies { apply(.gaveUpWaiting(reason: problem), to: copy) }
                     startStep = .postDelay(until: now)
                     continue
                 }

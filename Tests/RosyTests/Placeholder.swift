@@ -1,5 +1,0 @@
-import XCTest
-
-final class RosyTestsPlaceholder: XCTestCase {
-    func testBuilds() {}
-}
