@@ -20,6 +20,10 @@ final class AvahiPublisher: @unchecked Sendable {
     private var spec: MeshNodeSpec?
     private var stopped = false
     private var running = false
+    /// The spec changed while the group was still being registered (Avahi takes a TXT
+    /// update during probing as a conflict with itself): republish once it is established.
+    private var dirty = false
+    private var collisions = 0
 
     init?(domainID: String, logger: Logger, onRunning: @escaping @Sendable (Bool) -> Void) {
         guard let poll = avahi_threaded_poll_new() else { return nil }
@@ -108,6 +112,24 @@ final class AvahiPublisher: @unchecked Sendable {
         }
     }
 
+    private func groupChanged(_ changed: OpaquePointer?, _ state: AvahiEntryGroupState) {
+        switch state {
+        case AVAHI_ENTRY_GROUP_ESTABLISHED:
+            collisions = 0
+            if dirty { publishNow() }
+        case AVAHI_ENTRY_GROUP_COLLISION where collisions < 3:
+            // Names are uuids, so a collision is a leftover of our own: publish afresh.
+            collisions += 1
+            logger.debug("Avahi reports a name collision; publishing again")
+            if let changed { avahi_entry_group_reset(changed) }
+            publishNow()
+        case AVAHI_ENTRY_GROUP_COLLISION, AVAHI_ENTRY_GROUP_FAILURE:
+            logger.warning("Avahi could not publish this node (entry group state \(state.rawValue))")
+        default:
+            break
+        }
+    }
+
     private func setRunning(_ now: Bool) {
         guard now != running else { return }
         running = now
@@ -131,17 +153,20 @@ final class AvahiPublisher: @unchecked Sendable {
         }
         defer { avahi_string_list_free(list) }
         let status: Int32
+        if let group, avahi_entry_group_is_empty(group) == 0,
+           avahi_entry_group_get_state(group) != Int32(AVAHI_ENTRY_GROUP_ESTABLISHED.rawValue) {
+            dirty = true
+            return
+        }
+        dirty = false
         if let group, avahi_entry_group_is_empty(group) == 0 {
             status = avahi_entry_group_update_service_txt_strlst(
                 group, AvahiIfIndex(AVAHI_IF_UNSPEC), AvahiProtocol(AVAHI_PROTO_UNSPEC), AvahiPublishFlags(0), name, serviceType, nil, list)
         } else {
             if group == nil {
-                group = avahi_entry_group_new(client, { _, state, userdata in
+                group = avahi_entry_group_new(client, { group, state, userdata in
                     guard let userdata else { return }
-                    let publisher = Unmanaged<AvahiPublisher>.fromOpaque(userdata).takeUnretainedValue()
-                    if state == AVAHI_ENTRY_GROUP_COLLISION || state == AVAHI_ENTRY_GROUP_FAILURE {
-                        publisher.logger.warning("Avahi could not publish this node (entry group state \(state.rawValue))")
-                    }
+                    Unmanaged<AvahiPublisher>.fromOpaque(userdata).takeUnretainedValue().groupChanged(group, state)
                 }, Unmanaged.passUnretained(self).toOpaque())
             }
             guard let group else {
