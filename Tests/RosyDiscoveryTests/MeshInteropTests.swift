@@ -259,6 +259,94 @@ final class MeshInteropTests: XCTestCase {
         XCTAssertTrue(watch.contains("down \(up.split(separator: " ")[1])"), "the killed Python node is dropped: \(report)")
     }
 
+    /// One mesh across two hosts in each codec: Swift nodes on alpha and Python nodes on
+    /// beta find each other through Avahi and the mDNS reader, then exchange a topic
+    /// message (args and kwargs intact) and service calls (a result, and an error as an
+    /// error response) both ways over TCP, resolving each other's `.local` names.
+    func testMessagingAcrossHostsInEveryCodec() throws {
+        let folder = try TestSupport.temporaryDirectory("rosy-mesh")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try Self.pythonPeer.write(to: folder.appendingPathComponent("pypeer.py"), atomically: true, encoding: .utf8)
+        let codecs = ["pickle", "json", "msgpack"]
+        func side(_ me: String, _ other: String, server: String, client: String) -> String {
+            codecs.map { codec in """
+                export ROSY_DOMAIN_ID=interop-\(codec)
+                \(server) \(codec) > \(me)-serve-\(codec).out 2>&1 &
+                server=$!
+                timeout 90 \(client) \(codec) > \(me)-client-\(codec).out 2>&1
+                touch \(me)-\(codec)-done
+                for _ in $(seq 900); do [ -e \(other)-\(codec)-done ] && break; sleep 0.1; done
+                kill $server
+
+                """ }.joined()
+        }
+        try ("cd \"$D\"\n" + side("alpha", "beta", server: "$NODE serve", client: "$NODE client"))
+            .write(to: folder.appendingPathComponent("alpha.sh"), atomically: true, encoding: .utf8)
+        try ("cd \"$D\"\n" + side("beta", "alpha", server: "$PY pypeer.py serve", client: "$PY pypeer.py client"))
+            .write(to: folder.appendingPathComponent("beta.sh"), atomically: true, encoding: .utf8)
+        let harness = TestSupport.packageRoot.appendingPathComponent(".ci/netns/two-hosts").path
+        let result = try TestSupport.run(harness, [folder.appendingPathComponent("alpha.sh").path, folder.appendingPathComponent("beta.sh").path],
+            environment: [
+                "NODE": TestSupport.executable("rosy-interop-node").path,
+                "PY": try TestSupport.python(), "D": folder.path, "XDG_RUNTIME_DIR": folder.path,
+                "ROSY_NETNS_LOG": folder.appendingPathComponent("avahi").path,
+            ], timeout: 400)
+        XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
+        func file(_ name: String) -> String {
+            (try? String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8)) ?? "(no \(name))"
+        }
+        for codec in codecs {
+            let bytes = codec == "json" ? "" : ", b'\\x00\\x01'"
+            // json has no tuples: the lists stay lists; msgpack and pickle keep what was sent.
+            let expected = "received ('hello', 42, 1.5, None, [1, 2], {'k': [1, 2]}\(bytes)) {'name': 'world'}"
+            XCTAssertTrue(file("alpha-serve-\(codec).out").contains(expected), "\(codec), Python to Swift: \(file("alpha-serve-\(codec).out"))")
+            XCTAssertTrue(file("beta-serve-\(codec).out").contains(expected), "\(codec), Swift to Python: \(file("beta-serve-\(codec).out"))")
+            let swiftClient = file("alpha-client-\(codec).out"), pythonClient = file("beta-client-\(codec).out")
+            XCTAssertTrue(swiftClient.contains("result 42"), "\(codec): \(swiftClient)")
+            XCTAssertTrue(swiftClient.contains("py-fail raised") && swiftClient.contains("ValueError('python says no')"), "\(codec): \(swiftClient)")
+            XCTAssertTrue(pythonClient.contains("result 42"), "\(codec): \(pythonClient)")
+            XCTAssertTrue(pythonClient.contains("fail raised ServiceResponseError('swift says no')"), "\(codec): \(pythonClient)")
+        }
+    }
+
+    /// Python rosy nodes for the messaging test: `serve CODEC` listens to `to-python` and
+    /// serves `py-multiply` and `py-fail`; `client CODEC` sends to Swift's `to-swift` and
+    /// calls its `multiply` and `fail`.
+    static let pythonPeer = #"""
+import asyncio, sys
+from rosy import build_node
+
+async def serve(codec):
+    async with await build_node("py-server", data_codec=codec) as node:
+        async def on_message(topic, *args, **kwargs):
+            print("received", repr(args), repr(dict(sorted(kwargs.items()))), flush=True)
+        async def multiply(service, a, b): return a * b
+        async def fail(service): raise ValueError("python says no")
+        await node.listen("to-python", on_message)
+        await node.add_service("py-multiply", multiply)
+        await node.add_service("py-fail", fail)
+        print("ready", flush=True)
+        await node.forever()
+
+async def client(codec):
+    async with await build_node("py-client", data_codec=codec) as node:
+        await asyncio.wait_for(node.wait_for_listener("to-swift"), 60)
+        await asyncio.wait_for(node.wait_for_service_provider("multiply"), 60)
+        await asyncio.wait_for(node.wait_for_service_provider("fail"), 60)
+        payload = ["hello", 42, 1.5, None, [1, 2], {"k": [1, 2]}]
+        if codec != "json": payload.append(b"\x00\x01")
+        await node.send("to-swift", *payload, name="world")
+        print("result", await node.call("multiply", 6, 7), flush=True)
+        try:
+            await node.call("fail")
+            print("fail returned", flush=True)
+        except Exception as e:
+            print("fail raised", repr(e), flush=True)
+        await asyncio.sleep(1)
+
+asyncio.run({"serve": serve, "client": client}[sys.argv[1]](sys.argv[2]))
+"""#
+
     private func split(_ text: String, at marker: String) -> (String, String) {
         guard let range = text.range(of: marker) else { return (text, "") }
         return (String(text[..<range.lowerBound]), String(text[range.upperBound...]))
