@@ -4,6 +4,7 @@
 //                                    serves `multiply(a, b)` and `fail()`; runs until killed
 //   rosy-interop-node client CODEC   waits for Python's `to-python` listener and `py-multiply`,
 //                                    sends one message, calls py-multiply(6, 7) and py-fail()
+//   rosy-interop-node ping CODEC N   sends ('ping', i) to `to-python` every 200 ms, i = 1...N
 //
 // Values print Python-style (`'hello'`, `None`, `b'\x00'`, `(1, 2)`) so tests can compare
 // them with what Python prints.
@@ -32,7 +33,7 @@ func show(_ value: Value) -> String {
 }
 
 let arguments = CommandLine.arguments
-guard arguments.count == 3, let codec = try? MessageCodecs.named(arguments[2]) else {
+guard arguments.count >= 3, let codec = try? MessageCodecs.named(arguments[2]) else {
     FileHandle.standardError.write(Data("usage: rosy-interop-node serve|client pickle|json|msgpack\n".utf8))
     exit(2)
 }
@@ -76,6 +77,16 @@ case "client":
             say("py-fail raised \(error)")
         }
         try await Task.sleep(for: .seconds(1))
+    }
+case "ping":
+    let count = arguments.count > 3 ? Int(arguments[3]) ?? 100 : 100
+    try await Node.withNode(name: "swift-pinger", options: options) { node in
+        _ = await node.waitForListener("to-python", timeout: .seconds(60))
+        for i in 1...count {
+            try await node.send("to-python", "ping", .int(Int64(i)))
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        say("sent \(count)")
     }
 default:
     exit(2)

@@ -309,6 +309,59 @@ final class MeshInteropTests: XCTestCase {
         }
     }
 
+    /// The link between the hosts goes down for a while and comes back: messages flow
+    /// again both ways without restarting any node.
+    func testMessagesFlowAgainAfterTheLinkComesBack() throws {
+        let folder = try TestSupport.temporaryDirectory("rosy-flap")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try Self.pythonPeer.write(to: folder.appendingPathComponent("pypeer.py"), atomically: true, encoding: .utf8)
+        // 125 pings, one per 200 ms: about 25 s, the link is down from about 4 s to 10 s.
+        try """
+            cd "$D"
+            $NODE serve pickle > alpha-serve.out 2>&1 &
+            $NODE ping pickle 125 > alpha-ping.out 2>&1
+            sleep 3
+            """.write(to: folder.appendingPathComponent("alpha.sh"), atomically: true, encoding: .utf8)
+        try """
+            cd "$D"
+            $PY pypeer.py serve pickle > beta-serve.out 2>&1 &
+            $PY pypeer.py ping pickle 125 > beta-ping.out 2>&1
+            sleep 3
+            """.write(to: folder.appendingPathComponent("beta.sh"), atomically: true, encoding: .utf8)
+        try """
+            cd "$D"
+            for _ in $(seq 600); do grep -q "ping" alpha-serve.out beta-serve.out 2>/dev/null && break; sleep 0.1; done
+            sleep 3
+            ip -n alpha link set veth-a down
+            echo "link down" > lab.out
+            sleep 6
+            ip -n alpha link set veth-a up
+            echo "link up" >> lab.out
+            """.write(to: folder.appendingPathComponent("lab.sh"), atomically: true, encoding: .utf8)
+        let harness = TestSupport.packageRoot.appendingPathComponent(".ci/netns/two-hosts").path
+        let result = try TestSupport.run(harness, ["alpha.sh", "beta.sh", "lab.sh"].map { folder.appendingPathComponent($0).path },
+            environment: [
+                "NODE": TestSupport.executable("rosy-interop-node").path,
+                "PY": try TestSupport.python(), "D": folder.path, "XDG_RUNTIME_DIR": folder.path,
+                "ROSY_NETNS_LOG": folder.appendingPathComponent("avahi").path,
+            ], timeout: 300)
+        func file(_ name: String) -> String {
+            (try? String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8)) ?? "(no \(name))"
+        }
+        XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
+        XCTAssertEqual(file("lab.out"), "link down\nlink up\n")
+        // The last pings (sent long after the link came back) arrived on both sides.
+        for (side, text) in [("Python to Swift", file("alpha-serve.out")), ("Swift to Python", file("beta-serve.out"))] {
+            let numbers = text.split(separator: "\n").compactMap { line -> Int? in
+                guard line.hasPrefix("received ('ping', ") else { return nil }
+                return Int(line.dropFirst("received ('ping', ".count).prefix { $0.isNumber })
+            }
+            XCTAssertFalse(numbers.isEmpty, "\(side): \(text)")
+            XCTAssertGreaterThanOrEqual(numbers.max() ?? 0, 120, "\(side): \(text)")
+            XCTAssertEqual(numbers, numbers.sorted(), "\(side): in order")
+        }
+    }
+
     /// Python rosy nodes for the messaging test: `serve CODEC` listens to `to-python` and
     /// serves `py-multiply` and `py-fail`; `client CODEC` sends to Swift's `to-swift` and
     /// calls its `multiply` and `fail`.
@@ -344,7 +397,15 @@ async def client(codec):
             print("fail raised", repr(e), flush=True)
         await asyncio.sleep(1)
 
-asyncio.run({"serve": serve, "client": client}[sys.argv[1]](sys.argv[2]))
+async def ping(codec, count):
+    async with await build_node("py-pinger", data_codec=codec) as node:
+        await asyncio.wait_for(node.wait_for_listener("to-swift"), 60)
+        for i in range(1, int(count) + 1):
+            await node.send("to-swift", "ping", i)
+            await asyncio.sleep(0.2)
+        print("sent", count, flush=True)
+
+asyncio.run({"serve": serve, "client": client, "ping": ping}[sys.argv[1]](*sys.argv[2:]))
 """#
 
     private func split(_ text: String, at marker: String) -> (String, String) {
