@@ -91,6 +91,25 @@ final class MeshInteropTests: XCTestCase {
         XCTAssertFalse(result.stdout.contains("other-domain"), "a node of another domain was seen")
     }
 
+    /// `ROSY_DISCOVERY=local` keeps a node off mDNS even with avahi-daemon running;
+    /// `ROSY_DISCOVERY=avahi` publishes it. Each says which discovery it uses.
+    func testRosyDiscoveryForcesABackend() throws {
+        let result = try runInNamespace("""
+            (sleep 60) | ROSY_DISCOVERY=local $PROBE register --backend env --domain default --name hermit > local.out 2>&1 &
+            (sleep 60) | ROSY_DISCOVERY=avahi $PROBE register --backend env --domain default --name public > avahi.out 2>&1 &
+            until grep -q registered local.out && grep -q "avahi-daemon is running" avahi.out; do sleep 0.1; done
+            $PY -m rosy node list --discovery-time 3
+            kill %1 %2
+            echo "--- logs:"; cat local.out avahi.out
+            """)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("1 nodes:"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("public@alpha"), result.stdout)
+        XCTAssertFalse(result.stdout.contains("hermit@alpha"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("discovery: local registry only (ROSY_DISCOVERY=local)"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("discovery: Avahi only (ROSY_DISCOVERY=avahi)"), result.stdout)
+    }
+
     /// Without avahi-daemon the node keeps working on the local registry, and says so.
     func testWithoutAvahiTheLocalRegistryWorks() throws {
         let result = try runInNamespace("""
