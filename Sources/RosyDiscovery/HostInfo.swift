@@ -96,3 +96,24 @@ extension HostInfo {
 func cText(_ buffer: [CChar]) -> String {
     String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
+
+extension HostInfo {
+    /// The host names a node's TCP server is advertised under, best first: `<hostname>.local`
+    /// (as Python rosy), then this machine's non-loopback addresses, IPv4 before IPv6 (no
+    /// link-local IPv6: it needs a zone peers cannot know). Peers that cannot resolve
+    /// `.local` names fall through to an address.
+    ///
+    /// ```swift
+    /// let specs = HostInfo.advertisedTCPHosts().map { host in
+    ///     ConnectionSpec.ip(host: host.name, port: port, family: host.family)
+    /// }
+    /// ```
+    public static func advertisedTCPHosts() -> [(name: String, family: Int)] {
+        var hosts: [(name: String, family: Int)] = [(mdnsHostname, 2)]
+        var seen: Set<String> = []
+        for address in interfaceAddresses() where !address.isLoopback && !address.address.contains("%") {
+            if seen.insert(address.address).inserted { hosts.append((address.address, address.family)) }
+        }
+        return hosts
+    }
+}

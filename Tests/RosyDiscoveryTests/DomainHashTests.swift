@@ -32,3 +32,14 @@ final class HostInfoTests: XCTestCase {
         XCTAssertEqual(HostInfo.mdnsHostname, HostInfo.hostname + ".local")
     }
 }
+
+final class AdvertisedHostsTests: XCTestCase {
+    /// `<hostname>.local` first, then every non-loopback address getifaddrs reports.
+    func testAdvertisedHostsStartWithTheMDNSName() {
+        let hosts = HostInfo.advertisedTCPHosts()
+        XCTAssertEqual(hosts.first?.name, HostInfo.mdnsHostname)
+        let expected = HostInfo.interfaceAddresses().filter { !$0.isLoopback && !$0.address.contains("%") }.map(\.address)
+        XCTAssertEqual(Array(hosts.dropFirst().map(\.name)), Array(NSOrderedSet(array: expected)) as? [String])
+        XCTAssertFalse(hosts.contains { $0.name == "127.0.0.1" })
+    }
+}
