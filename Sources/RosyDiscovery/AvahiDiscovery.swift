@@ -20,7 +20,7 @@ public final class AvahiDiscovery: Discovery {
     private let logger: Logger
     private let state = Locked(State())
 
-    private struct State: @unchecked Sendable {
+    private struct State: Sendable {
         var publisher: AvahiPublisher?
         var browser: MDNSBrowser?
         var ownUUID: UUID?
@@ -87,7 +87,7 @@ public final class AvahiDiscovery: Discovery {
             logger.info("discovery: avahi-daemon is running: publishing and browsing \(DomainHash.serviceType(for: domainID)) over mDNS")
             startBrowser()
         } else {
-            logger.info("discovery: avahi-daemon is not reachable: no mDNS until it returns")
+            logger.info("discovery: avahi-daemon is not reachable: nothing published or read over mDNS until it is")
         }
     }
 

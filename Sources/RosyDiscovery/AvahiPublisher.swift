@@ -19,7 +19,8 @@ final class AvahiPublisher: @unchecked Sendable {
     private var group: OpaquePointer?
     private var spec: MeshNodeSpec?
     private var stopped = false
-    private var running = false
+    /// nil until the first attempt tells.
+    private var running: Bool?
     /// The spec changed while the group was still being registered (Avahi takes a TXT
     /// update during probing as a conflict with itself): republish once it is established.
     private var dirty = false
@@ -79,6 +80,7 @@ final class AvahiPublisher: @unchecked Sendable {
         if let created {
             client = created
         } else {
+            setRunning(false)
             // No system bus at all: try again later, from outside the poll thread.
             logger.debug("Avahi client: \(String(cString: avahi_strerror(error))); retrying in 5 s")
             DispatchQueue.global().asyncAfter(deadline: .now() + 5) { [weak self] in

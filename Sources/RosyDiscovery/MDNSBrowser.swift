@@ -89,18 +89,27 @@ final class MDNSBrowser: Sendable {
             close(fd)
             throw RegistryError("cannot bind UDP 5353 for mDNS: \(text)")
         }
-        var joined = 0
-        for interface in multicastInterfaces() {
-            var request = ip_mreq(imr_multiaddr: in_addr(s_addr: inet_addr("224.0.0.251")), imr_interface: interface)
-            if setsockopt(fd, Int32(IPPROTO_IP), IP_ADD_MEMBERSHIP, &request, socklen_t(MemoryLayout<ip_mreq>.size)) == 0 {
-                joined += 1
-            }
-        }
-        guard joined > 0 else {
+        guard joinGroup(fd) > 0 else {
             close(fd)
             throw RegistryError("no multicast interface could join 224.0.0.251")
         }
         return fd
+    }
+
+    /// Joins 224.0.0.251 on every multicast interface; returns on how many it is a member
+    /// (an interface already joined counts). Called again with every query, so that
+    /// interfaces that come up later are joined too.
+    @discardableResult
+    private static func joinGroup(_ fd: Int32) -> Int {
+        var joined = 0
+        for interface in multicastInterfaces() {
+            var request = ip_mreq(imr_multiaddr: in_addr(s_addr: inet_addr("224.0.0.251")), imr_interface: interface)
+            if setsockopt(fd, Int32(IPPROTO_IP), IP_ADD_MEMBERSHIP, &request, socklen_t(MemoryLayout<ip_mreq>.size)) == 0
+                || errno == EADDRINUSE {
+                joined += 1
+            }
+        }
+        return joined
     }
 
     /// The IPv4 addresses of the interfaces mDNS runs on: multicast-capable ones; loopback
@@ -152,6 +161,7 @@ final class MDNSBrowser: Sendable {
         while true {
             let now = Date()
             if now >= nextQuery {
+                Self.joinGroup(socketFD)
                 sendQuery(question)
                 queriesSent += 1
                 // A few quick queries at start, then a steady pace.
