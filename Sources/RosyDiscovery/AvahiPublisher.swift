@@ -1,6 +1,7 @@
 import CAvahi
 import Foundation
 import Logging
+import Synchronization
 
 /// Publishes one rosy node through avahi-daemon (libavahi-client on its own threaded poll):
 /// `<uuid>._rosy-<hash>._tcp`, port 0, on this host's `.local` name, with the spec's TXT
@@ -14,6 +15,8 @@ final class AvahiPublisher: @unchecked Sendable {
     private let logger: Logger
     private let onRunning: @Sendable (Bool) -> Void
     private let poll: OpaquePointer
+    /// False once ``stop()`` has begun: the poll may be freed, so late timers must not touch it.
+    private let alive = Mutex(true)
     // Guarded by the poll's lock.
     private var client: OpaquePointer?
     private var group: OpaquePointer?
@@ -51,6 +54,7 @@ final class AvahiPublisher: @unchecked Sendable {
 
     /// Withdraws the service (peers get a goodbye), stops following the daemon.
     func stop() {
+        alive.withLock { $0 = false }
         locked {
             stopped = true
             spec = nil
@@ -84,7 +88,11 @@ final class AvahiPublisher: @unchecked Sendable {
             // No system bus at all: try again later, from outside the poll thread.
             logger.debug("Avahi client: \(String(cString: avahi_strerror(error))); retrying in 5 s")
             DispatchQueue.global().asyncAfter(deadline: .now() + 5) { [weak self] in
-                self?.locked { if self?.client == nil { self?.connect() } }
+                guard let self else { return }
+                self.alive.withLock { alive in
+                    guard alive else { return }
+                    self.locked { if self.client == nil { self.connect() } }
+                }
             }
         }
     }
