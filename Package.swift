@@ -91,6 +91,8 @@ let package = Package(
         .executableTarget(name: "rosy-launch", dependencies: ["RosyLaunch"]),
         // A tiny registrant/watcher for discovery tests run as separate processes.
         .executableTarget(name: "rosy-discovery-probe", dependencies: ["RosyDiscovery"]),
+        // A Swift node for mesh interop tests with Python rosy (each codec, real discovery).
+        .executableTarget(name: "rosy-interop-node", dependencies: ["Rosy", "RosyWire"]),
 
         // Demo nodes, doing and printing what rosy's demos do.
         .executableTarget(name: "topic_sender", dependencies: ["Rosy"], path: "examples/topic_sender"),
