@@ -110,7 +110,7 @@ let package = Package(
         .executableTarget(
             name: "rosy-bench",
             dependencies: [
-                "Rosy", "RosyWire",
+                "Rosy", "RosyWire", "RosyDiscovery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
