@@ -108,7 +108,7 @@ public final class LocalDiscovery: Discovery {
     private func startWatching() throws {
         let needed = state.withLock { !$0.stopped && $0.watcher == nil }
         guard needed else { return }
-        let watcher = try DirectoryWatcher(path: directory.path) { [weak self] in self?.scan() }
+        let watcher = try DirectoryWatcher(path: directory.path) { [weak self] changed in self?.scan(changed: changed) }
         let extra = state.withLock { state -> DirectoryWatcher? in
             if state.watcher == nil && !state.stopped {
                 state.watcher = watcher
@@ -130,7 +130,9 @@ public final class LocalDiscovery: Discovery {
 
     /// One pass over the folder: reads new or rewritten entries, checks every node's lock,
     /// removes what died, and reports the differences. Runs on the watcher's thread only.
-    private func scan() {
+    /// `changed` names the files inotify reported: those entries are read again even if
+    /// they look the same (an inode number can be reused, and times are coarse).
+    private func scan(changed changedFiles: Set<String>) {
         let listing = registry.list()
         let own = state.withLock { $0.ownUUID }
         var seen: [String: Known] = [:]
@@ -140,7 +142,8 @@ public final class LocalDiscovery: Discovery {
 
         for (uuid, identity) in listing.entries where uuid != own {
             guard registry.isAlive(uuid) else { continue }
-            if let old = known[uuid], old.identity == identity {
+            if let old = known[uuid], old.identity == identity,
+               !changedFiles.contains(uuid + RegistryDirectory.entrySuffix) {
                 seen[uuid] = old
                 continue
             }
