@@ -295,9 +295,9 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=1000.0, help="send rate of the latency case")
     parser.add_argument("--long", action="store_true", help="add the 60 s full-speed RSS run (Swift)")
     parser.add_argument("--long-seconds", type=float, default=60.0)
-    parser.add_argument("--swift-discovery", choices=("default", "local", "files"), default="local",
+    parser.add_argument("--swift-discovery", choices=("default", "local"), default="local",
                         help="how the two Swift nodes find each other: the node's default, "
-                             "RosyDiscovery's LocalDiscovery, or the stand-in bench/swift/FileDiscovery.swift")
+                             "or RosyDiscovery's LocalDiscovery alone")
     parser.add_argument("--impls", default=",".join(IMPLS), help="comma list of swift,python,raw")
     parser.add_argument("--json", type=Path, default=ROOT / ".build" / "bench" / "latest.jsonl",
                         help="where every measured row is written")

@@ -17,7 +17,7 @@ struct RosyBench: AsyncParsableCommand {
 struct SocketOption: ParsableArguments {
     @Option(help: "The socket kind both nodes offer: unix or tcp.")
     var socket: SocketKind
-    @Option(help: "How the two nodes find each other: default (the node's own choice), local (RosyDiscovery's registry directory) or files (the benchmark's stand-in).")
+    @Option(help: "How the two nodes find each other: default (the node's own choice) or local (RosyDiscovery's registry directory alone).")
     var discovery: DiscoveryKind = .local
 
     /// Node options offering only the chosen socket kind, on loopback, without load balancing.
@@ -27,14 +27,13 @@ struct SocketOption: ParsableArguments {
         switch discovery {
         case .default: break
         case .local: options.discovery = makeDefaultDiscovery(domainID: domain, choice: .local)
-        case .files: options.discovery = FileDiscovery(domainID: domain)
         }
         return options
     }
 }
 
 enum DiscoveryKind: String, ExpressibleByArgument, Sendable {
-    case `default`, local, files
+    case `default`, local
 }
 
 struct ResponderCommand: AsyncParsableCommand {
