@@ -377,7 +377,8 @@ final class MeshInteropTests: XCTestCase {
             }
             XCTAssertFalse(numbers.isEmpty, "\(side): \(text)")
             XCTAssertGreaterThanOrEqual(numbers.max() ?? 0, 120, "\(side): \(text)")
-            XCTAssertEqual(numbers, numbers.sorted(), "\(side): in order")
+            // No order check here: messages held back by the dead link may arrive after
+            // newer ones sent over a fresh connection (Python's sender does this).
         }
     }
 
