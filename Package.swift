@@ -79,7 +79,7 @@ let package = Package(
         .target(
             name: "RosyCLI",
             dependencies: [
-                "Rosy", "RosyWire", "RosyLaunch",
+                "Rosy", "RosyDiscovery", "RosyWire", "RosyLaunch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -110,7 +110,7 @@ let package = Package(
         .executableTarget(
             name: "rosy-bench",
             dependencies: [
-                "Rosy", "RosyWire",
+                "Rosy", "RosyWire", "RosyDiscovery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],

@@ -42,6 +42,7 @@ final class FileDiscovery: Discovery {
         let (own, poller) = state.withLockedValue { ($0.own, $0.poller) }
         poller?.cancel()
         if let own { try? FileManager.default.removeItem(at: file(for: own)) }
+        _ = rmdir(directory.path)  // only succeeds once the last node has left
         continuation.finish()
     }
 
