@@ -79,7 +79,7 @@ let package = Package(
         .target(
             name: "RosyCLI",
             dependencies: [
-                "Rosy", "RosyWire", "RosyLaunch",
+                "Rosy", "RosyDiscovery", "RosyWire", "RosyLaunch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -91,6 +91,8 @@ let package = Package(
         .executableTarget(name: "rosy-launch", dependencies: ["RosyLaunch"]),
         // A tiny registrant/watcher for discovery tests run as separate processes.
         .executableTarget(name: "rosy-discovery-probe", dependencies: ["RosyDiscovery"]),
+        // A Swift node for mesh interop tests with Python rosy (each codec, real discovery).
+        .executableTarget(name: "rosy-interop-node", dependencies: ["Rosy", "RosyWire"]),
 
         // Demo nodes, doing and printing what rosy's demos do.
         .executableTarget(name: "topic_sender", dependencies: ["Rosy"], path: "examples/topic_sender"),
@@ -108,7 +110,7 @@ let package = Package(
         .executableTarget(
             name: "rosy-bench",
             dependencies: [
-                "Rosy", "RosyWire",
+                "Rosy", "RosyWire", "RosyDiscovery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],

@@ -111,7 +111,8 @@ def collect(rows: list[dict]) -> dict:
     for row in rows:
         for metric in ("msgs_per_s", "mb_per_s", "p50_us", "p99_us", "calls_per_s", "rss_kb",
                        "driver_rss_kb", "recv_cpu_us_per_msg", "send_cpu_us_per_msg",
-                       "recv_ctx_per_kmsg", "send_ctx_per_kmsg"):
+                       "recv_ctx_per_kmsg", "send_ctx_per_kmsg", "recv_cpu_us_per_call",
+                       "send_cpu_us_per_call", "recv_ctx_per_call", "send_ctx_per_call"):
             if metric in row:
                 values[(row["impl"], key_of(row), metric)].append(row[metric])
     return values
@@ -194,6 +195,16 @@ def render_cpu_table(values: dict) -> str:
             sc = median(values, "swift", key, "send_ctx_per_kmsg")
             ctx = "–" if rc is None or sc is None else f"{rc:,.0f} / {sc:,.0f}"
             lines.append(f"| topic {size_label(size)} {sock} | {cells[0]} | {cells[1]} | {ctx} |")
+    lines += ["", "| case | Swift provider + caller µs/call | Swift ctx switches per call provider / caller |",
+              "|---|---:|---:|"]
+    for sock in SOCKETS:
+        for inflight in (1, 64):
+            key = ("service", sock, inflight)
+            r, t = (median(values, "swift", key, m) for m in ("recv_cpu_us_per_call", "send_cpu_us_per_call"))
+            rc, sc = (median(values, "swift", key, m) for m in ("recv_ctx_per_call", "send_ctx_per_call"))
+            cpu = "–" if r is None or t is None else f"{r:,.1f} + {t:,.1f}"
+            ctx = "–" if rc is None or sc is None else f"{rc:.1f} / {sc:.1f}"
+            lines.append(f"| service {inflight} in flight {sock} | {cpu} | {ctx} |")
     return "\n".join(lines)
 
 
@@ -273,8 +284,10 @@ def machine() -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Runs rosy's benchmark cases; see bench/README.md.")
-    parser.add_argument("--raw", required=True, help="the compiled rawbench binary")
-    parser.add_argument("--python", required=True, help="python3 of a venv with rosy 0.8.3")
+    parser.add_argument("--raw", help="the compiled rawbench binary")
+    parser.add_argument("--python", help="python3 of a venv with rosy 0.8.3")
+    parser.add_argument("--render", type=Path, metavar="JSONL",
+                        help="print the tables of an earlier run's rows and exit (runs nothing)")
     parser.add_argument("--swift", help="the rosy-bench release binary (omit to skip Swift)")
     parser.add_argument("--reps", type=int, default=3, help="repetitions of every case")
     parser.add_argument("--seconds", type=float, default=2.0, help="length of a throughput or service case")
@@ -282,12 +295,22 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=1000.0, help="send rate of the latency case")
     parser.add_argument("--long", action="store_true", help="add the 60 s full-speed RSS run (Swift)")
     parser.add_argument("--long-seconds", type=float, default=60.0)
-    parser.add_argument("--swift-discovery", choices=("default", "files"), default="files",
-                        help="how the two Swift nodes find each other (files: bench/swift/FileDiscovery)")
+    parser.add_argument("--swift-discovery", choices=("default", "local"), default="local",
+                        help="how the two Swift nodes find each other: the node's default, "
+                             "or RosyDiscovery's LocalDiscovery alone")
     parser.add_argument("--impls", default=",".join(IMPLS), help="comma list of swift,python,raw")
-    parser.add_argument("--json", type=Path, default=BENCH / "results" / "latest.jsonl",
+    parser.add_argument("--json", type=Path, default=ROOT / ".build" / "bench" / "latest.jsonl",
                         help="where every measured row is written")
     args = parser.parse_args()
+    if args.render:
+        rows = [json.loads(line) for line in args.render.read_text().splitlines() if line.strip()]
+        values = collect(rows)
+        long_rows = [r for r in rows if r.get("case") == "rss_long"]
+        print(render_table(values), render_cpu_table(values), render_targets(values, long_rows),
+              sep="\n\n")
+        return
+    if not args.raw or not args.python:
+        parser.error("--raw and --python are required (bench/run passes them)")
 
     impls = [i for i in args.impls.split(",") if i in IMPLS]
     if "swift" in impls and not args.swift:

@@ -47,13 +47,14 @@ final class NodeServers: Sendable {
         }
         if options.allowTCPConnections {
             var ipSpecs: [ConnectionSpec] = []
-            let advertised = options.advertisedHost ?? "\(Host.name).local"
             for host in options.serverHosts {
                 let channel = try await bootstrap(tcp: true).bind(host: host, port: 0).get()
                 state.withLock { $0.listeners.append(channel) }
                 guard let address = channel.localAddress, let port = address.port else { continue }
                 let family = address.protocol == .inet6 ? 10 : 2
-                ipSpecs.append(.ip(host: advertised, port: port, family: family))
+                for name in Self.advertisedNames(boundTo: host, family: family, override: options.advertisedHost) {
+                    ipSpecs.append(.ip(host: name, port: port, family: family))
+                }
             }
             // IPv4 first, as rosy sorts them.
             specs += ipSpecs.enumerated().sorted { lhs, rhs in
@@ -61,6 +62,18 @@ final class NodeServers: Sendable {
             }.map(\.element)
         }
         return specs
+    }
+
+    /// The host names peers are told for a TCP server bound to `host`: the override if there
+    /// is one; for a wildcard address, `<hostname>.local` (as rosy) and then the machine's
+    /// addresses of that family, so a peer without mDNS name resolution still gets in; for
+    /// a specific address, that address.
+    static func advertisedNames(boundTo host: String, family: Int, override: String?) -> [String] {
+        if let override { return [override] }
+        guard host == "0.0.0.0" || host == "::" else { return [host] }
+        return HostInfo.advertisedTCPHosts().enumerated()
+            .filter { index, entry in index == 0 || entry.family == family }
+            .map { $0.element.name }
     }
 
     /// Closes the servers and every connection from peers; removes the Unix socket file.

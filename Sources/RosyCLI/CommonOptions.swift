@@ -29,8 +29,9 @@ public struct CommonOptions: ParsableArguments, Sendable {
     }
 
     /// Sends log lines at `--log-level` and above to stderr. Call once, at the start of `run()`.
-    public func startLogging() {
-        let level = logLevel
+    public func startLogging() { Self.startLogging(level: logLevel) }
+
+    static func startLogging(level: Logger.Level) {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level

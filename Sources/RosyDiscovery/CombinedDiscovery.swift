@@ -33,6 +33,9 @@ public final class CombinedDiscovery: Discovery {
     private let logger: Logger
     private let merger = Locked(Merger())
     private let pumps = Mutex<[Task<Void, Never>]>([])
+    /// Set when ``unregister()`` begins: from then on nothing is reported (a backend's
+    /// stream ending is then our own doing, not the nodes leaving).
+    private let leaving = Locked(false)
 
     public init(_ backends: [Backend], logger: Logger = Logger(label: "rosy.discovery")) {
         self.backends = backends
@@ -56,6 +59,7 @@ public final class CombinedDiscovery: Discovery {
     }
 
     public func unregister() async {
+        leaving.withLock { $0 = true }
         await withTaskGroup(of: Void.self) { group in
             for backend in backends {
                 group.addTask { await backend.discovery.unregister() }
@@ -80,15 +84,16 @@ public final class CombinedDiscovery: Discovery {
 
     private func startPumps() {
         let tasks = backends.enumerated().map { index, backend in
-            Task { [continuation, merger] in
+            Task { [continuation, merger, leaving] in
                 for await event in backend.discovery.events {
                     let output = merger.withLock {
                         $0.apply(event, from: index, authoritative: backend.authoritativeForRemovals)
                     }
-                    if let output { continuation.yield(output) }
+                    if let output, !leaving.withLock({ $0 }) { continuation.yield(output) }
                 }
-                // A backend that stopped no longer vouches for anything.
+                // A backend that stopped by itself no longer vouches for anything.
                 let gone = merger.withLock { $0.dropBackend(index) }
+                guard !leaving.withLock({ $0 }) else { return }
                 for id in gone { continuation.yield(.removed(id)) }
             }
         }

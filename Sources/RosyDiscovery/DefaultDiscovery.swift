@@ -30,8 +30,17 @@ public func makeDefaultDiscovery(
 ) -> any Discovery {
     let choice = choice ?? DiscoveryChoice.fromEnvironment(logger: logger)
     switch choice {
-    case .local, .avahi, .both:
-        logger.info("discovery: local registry only (Avahi backend not built yet)")
+    case .local:
+        logger.info("discovery: local registry only (ROSY_DISCOVERY=local): peers on this host")
         return LocalDiscovery(domainID: domainID, logger: logger)
+    case .avahi:
+        logger.info("discovery: Avahi only (ROSY_DISCOVERY=avahi): peers over mDNS")
+        return AvahiDiscovery(domainID: domainID, logger: logger)
+    case .both:
+        logger.info("discovery: local registry (this host) + Avahi (LAN, once avahi-daemon is reachable)")
+        return CombinedDiscovery([
+            .init(LocalDiscovery(domainID: domainID, logger: logger), authoritativeForRemovals: true),
+            .init(AvahiDiscovery(domainID: domainID, logger: logger)),
+        ], logger: logger)
     }
 }

@@ -32,6 +32,7 @@ public final class LocalDiscovery: Discovery {
     private let logger: Logger
     private let continuation: AsyncStream<MeshEvent>.Continuation
     private let state = Mutex(State())
+    private let registration = Mutex(())
 
     private struct State {
         var ownUUID: String?
@@ -65,25 +66,35 @@ public final class LocalDiscovery: Discovery {
     }
 
     public func register(_ spec: MeshNodeSpec) async throws {
-        let uuid = spec.id.uuid.uuidString.lowercased()
-        try registry.create()
-        let alreadyLocked = state.withLock { state -> Int32? in
-            state.ownUUID == uuid ? state.lockFD : nil
-        }
-        let fd = try alreadyLocked ?? registry.acquireLock(uuid)
-        state.withLock { state in
-            state.ownUUID = uuid
-            state.lockFD = fd
-        }
-        try registry.write(spec)
+        try publish(spec)
         logger.debug("registered in \(directory.path)", metadata: ["node": "\(spec.id)"])
         try startWatching()
     }
 
     public func update(_ spec: MeshNodeSpec) async throws {
-        let registered = state.withLock { $0.ownUUID == spec.id.uuid.uuidString.lowercased() && $0.lockFD != nil }
-        guard registered else { return try await register(spec) }
-        try registry.write(spec)
+        try publish(spec)
+        try startWatching()
+    }
+
+    /// Locks the node's entry (first time) and writes it; one call at a time, so that a
+    /// register and an update racing each other never contend for the lock.
+    private func publish(_ spec: MeshNodeSpec) throws {
+        let uuid = spec.id.uuid.uuidString.lowercased()
+        try registration.withLock { _ in
+            let lockFD = state.withLock { $0.ownUUID == uuid ? $0.lockFD : nil }
+            if lockFD == nil {
+                try registry.create()
+                let fd = try registry.acquireLock(uuid)
+                let previous = state.withLock { state -> (String, Int32)? in
+                    defer { state.ownUUID = uuid; state.lockFD = fd }
+                    guard let uuid = state.ownUUID, let fd = state.lockFD else { return nil }
+                    return (uuid, fd)
+                }
+                // A new identity replaces the old one.
+                if let (oldUUID, oldFD) = previous { registry.remove(oldUUID, lock: oldFD) }
+            }
+            try registry.write(spec)
+        }
     }
 
     /// Watches the domain without publishing a node (as `rosy node list` does).
@@ -108,7 +119,7 @@ public final class LocalDiscovery: Discovery {
     private func startWatching() throws {
         let needed = state.withLock { !$0.stopped && $0.watcher == nil }
         guard needed else { return }
-        let watcher = try DirectoryWatcher(path: directory.path) { [weak self] in self?.scan() }
+        let watcher = try DirectoryWatcher(path: directory.path) { [weak self] changed in self?.scan(changed: changed) }
         let extra = state.withLock { state -> DirectoryWatcher? in
             if state.watcher == nil && !state.stopped {
                 state.watcher = watcher
@@ -130,7 +141,9 @@ public final class LocalDiscovery: Discovery {
 
     /// One pass over the folder: reads new or rewritten entries, checks every node's lock,
     /// removes what died, and reports the differences. Runs on the watcher's thread only.
-    private func scan() {
+    /// `changed` names the files inotify reported: those entries are read again even if
+    /// they look the same (an inode number can be reused, and times are coarse).
+    private func scan(changed changedFiles: Set<String>) {
         let listing = registry.list()
         let own = state.withLock { $0.ownUUID }
         var seen: [String: Known] = [:]
@@ -140,7 +153,8 @@ public final class LocalDiscovery: Discovery {
 
         for (uuid, identity) in listing.entries where uuid != own {
             guard registry.isAlive(uuid) else { continue }
-            if let old = known[uuid], old.identity == identity {
+            if let old = known[uuid], old.identity == identity,
+               !changedFiles.contains(uuid + RegistryDirectory.entrySuffix) {
                 seen[uuid] = old
                 continue
             }

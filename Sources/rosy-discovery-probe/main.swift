@@ -6,7 +6,7 @@
 //   rosy-discovery-probe watch --domain D [--dir BASE]
 //       prints `up <uuid> <name> topics=a,b services=c` and `down <uuid>` lines as the mesh changes.
 //
-// `--backend local|avahi|both` picks the discovery as ROSY_DISCOVERY does (default: the local
+// `--backend local|avahi|both|env` picks the discovery as ROSY_DISCOVERY does (default: the local
 // registry in `--dir`).
 import Foundation
 import RosyDiscovery
@@ -36,7 +36,8 @@ func makeDiscovery(domain: String, base: URL?, backend: String?) -> any Discover
     guard let backend else {
         return LocalDiscovery(domainID: domain, baseDirectory: base)
     }
-    return makeDefaultDiscovery(domainID: domain, choice: DiscoveryChoice(rawValue: backend))
+    // `--backend env`: as a node does, from ROSY_DISCOVERY.
+    return makeDefaultDiscovery(domainID: domain, choice: backend == "env" ? nil : DiscoveryChoice(rawValue: backend))
 }
 
 func line(_ spec: MeshNodeSpec) -> String {

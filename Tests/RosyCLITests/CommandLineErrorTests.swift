@@ -28,6 +28,14 @@ final class CommandLineErrorTests: XCTestCase {
             XCTAssertEqual(help.status, 0, "\(command)")
             XCTAssertTrue(help.stdout.contains("USAGE: rosy \(command.joined(separator: " "))"), help.stdout)
         }
+        // `rosy launch` is rosy-launch, help included.
+        let launchHelp = try rosy(["launch", "--help"])
+        XCTAssertEqual(launchHelp.status, 0)
+        XCTAssertTrue(launchHelp.stdout.contains("USAGE: rosy-launch"), launchHelp.stdout)
+        let noFile = try rosy(["launch", "/nonexistent/launch.yaml"])
+        XCTAssertNotEqual(noFile.status, 0)
+        XCTAssertEqual(noFile.stderr.split(separator: "\n").count, 1, noFile.stderr)
+        XCTAssertTrue(noFile.stderr.contains("/nonexistent/launch.yaml"), noFile.stderr)
         // No command at all: the overview, and status 2 as rosy.
         let bare = try rosy([])
         XCTAssertEqual(bare.status, 2)
@@ -37,6 +45,8 @@ final class CommandLineErrorTests: XCTestCase {
     func testUnknownCommandAndOption() throws {
         assertOneLineError(try rosy(["frobnicate"]), contains: "frobnicate")
         assertOneLineError(try rosy(["topic", "list", "--bogus"]), contains: "Unknown option '--bogus'")
+        // Between the literals of send and call too (where `-3` is an argument).
+        assertOneLineError(try rosy(["topic", "send", "t", "-3", "--bogus"]), contains: "Unknown option '--bogus'")
         assertOneLineError(try rosy(["bag", "play", "--rate", "0", "-i", "x.bag"]), contains: "--rate")
     }
 

@@ -46,13 +46,22 @@ final class DamagedRecordingTests: XCTestCase {
         var generator = SystemRandomNumberGenerator()
         for format in RecordingFormat.allCases {
             let bytes = try sample(format, in: dir)
+            var rejected = 0
             for _ in 0..<2000 {
                 var damaged = bytes
                 for _ in 0..<Int.random(in: 1...4, using: &generator) {
                     damaged[Int.random(in: 0..<damaged.count, using: &generator)] = UInt8.random(in: 0...255, using: &generator)
                 }
-                _ = try? Recording(bytes: damaged, path: "flipped")
+                do {
+                    let recording = try Recording(bytes: damaged, path: "flipped")
+                    XCTAssertLessThanOrEqual(recording.messages.count, 12)
+                } catch {
+                    rejected += 1
+                    XCTAssertFalse("\(error)".isEmpty)
+                }
             }
+            // Checksums (MCAP) and pickle structure (.bag) catch most damage.
+            XCTAssertGreaterThan(rejected, 500, "\(format)")
         }
     }
 }

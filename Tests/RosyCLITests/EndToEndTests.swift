@@ -259,4 +259,23 @@ final class EndToEndTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(lines.filter { $0.contains("\"args\":[0]") }.count, 2, echo.stdout)
         XCTAssertGreaterThanOrEqual(lines.filter { $0.contains("\"args\":[2]") }.count, 2, echo.stdout)
     }
+
+    func testLaunchIsRosyLaunch() throws {
+        let rosyPath = TestSupport.executable("rosy").path
+        let file = directory.appendingPathComponent("launch.yaml")
+        try Data("""
+            domain_id: \(domain)
+            log_dir: \(directory.appendingPathComponent("logs").path)
+            nodes:
+              echoer:
+                command: [\(rosyPath), topic, echo, launched-topic]
+            """.utf8).write(to: file)
+        let launch = try startRosy(["launch", file.path])
+        let nodes = try rosy(["node", "list", "--discovery-time", "3"])
+        XCTAssertTrue(nodes.stdout.contains("echoer@"), nodes.stdout + launch.stdout + launch.stderr)
+        XCTAssertTrue(nodes.stdout.contains("  - 'launched-topic'"), nodes.stdout)
+        launch.interrupt()
+        let after = try rosy(["node", "list", "--discovery-time", "1"])
+        XCTAssertTrue(after.stdout.hasPrefix("0 nodes:"), after.stdout)
+    }
 }

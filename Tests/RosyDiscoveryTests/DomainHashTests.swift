@@ -20,3 +20,26 @@ final class DomainHashTests: XCTestCase {
         XCTAssertEqual(python, ids.map(DomainHash.hex(of:)))
     }
 }
+
+final class HostInfoTests: XCTestCase {
+    /// The loopback address is among the interface addresses, IPv4 before IPv6.
+    func testInterfaceAddressesListLoopback() {
+        let addresses = HostInfo.interfaceAddresses()
+        XCTAssertTrue(addresses.contains { $0.address == "127.0.0.1" && $0.isLoopback && $0.family == 2 }, "\(addresses)")
+        let families = addresses.map(\.family)
+        XCTAssertEqual(families, families.sorted(), "IPv4 first")
+        XCTAssertFalse(HostInfo.hostname.isEmpty)
+        XCTAssertEqual(HostInfo.mdnsHostname, HostInfo.hostname + ".local")
+    }
+}
+
+final class AdvertisedHostsTests: XCTestCase {
+    /// `<hostname>.local` first, then every non-loopback address getifaddrs reports.
+    func testAdvertisedHostsStartWithTheMDNSName() {
+        let hosts = HostInfo.advertisedTCPHosts()
+        XCTAssertEqual(hosts.first?.name, HostInfo.mdnsHostname)
+        let expected = HostInfo.interfaceAddresses().filter { !$0.isLoopback && !$0.address.contains("%") }.map(\.address)
+        XCTAssertEqual(Array(hosts.dropFirst().map(\.name)), Array(NSOrderedSet(array: expected)) as? [String])
+        XCTAssertFalse(hosts.contains { $0.name == "127.0.0.1" })
+    }
+}

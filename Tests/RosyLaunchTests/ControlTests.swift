@@ -130,7 +130,7 @@ final class ControlTests: XCTestCase {
         XCTAssertTrue(check.stdout.contains("ok, 2 nodes (2 processes start on this host)"), check.stdout)
         let dry = try launch.control([launch.file.path, "--dry-run"])
         XCTAssertEqual(dry.status, 0, dry.stderr)
-        XCTAssertTrue(dry.stdout.contains("cam-1: /bin/sh -c 'python -m cam --name cam-1'"), dry.stdout)
+        XCTAssertTrue(dry.stdout.contains("cam-1: /bin/sh -c 'exec python -m cam --name cam-1'"), dry.stdout)
         XCTAssertTrue(dry.stdout.contains("skip arm: disabled"), dry.stdout)
         XCTAssertTrue(dry.stdout.contains("ROSY_DOMAIN_ID=lab"), dry.stdout)
     }

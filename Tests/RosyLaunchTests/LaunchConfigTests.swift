@@ -167,9 +167,16 @@ final class LaunchConfigTests: XCTestCase {
 
     func testCommandLines() {
         XCTAssertEqual(CommandLineBuilder.arguments(for: .string("python -m demo"), shell: true, args: [], name: "cam"),
-                       ["/bin/sh", "-c", "python -m demo --name cam"])
+                       ["/bin/sh", "-c", "exec python -m demo --name cam"])
         XCTAssertEqual(CommandLineBuilder.arguments(for: .string("run"), shell: true, args: ["a b", ""], name: nil),
-                       ["/bin/sh", "-c", "run \"a b\" \"\""])
+                       ["/bin/sh", "-c", "exec run \"a b\" \"\""])
+        // Scripts that are more than one simple command stay as written.
+        for script in ["a; b", "a && b", "a | b", "a > log", "(a)", "X=1 a", "if a; then b; fi", "a &", "echo $(date)", "{ a; }", "a # note"] {
+            XCTAssertEqual(CommandLineBuilder.arguments(for: .string(script), shell: true, args: [], name: nil),
+                           ["/bin/sh", "-c", script], script)
+        }
+        XCTAssertEqual(CommandLineBuilder.arguments(for: .string("${BIN:-.build/debug}/node"), shell: true, args: [], name: "n"),
+                       ["/bin/sh", "-c", "exec ${BIN:-.build/debug}/node --name n"])
         XCTAssertEqual(CommandLineBuilder.arguments(for: .list(["run", "x"]), shell: false, args: ["--v"], name: "n"),
                        ["run", "x", "--v", "--name", "n"])
         XCTAssertEqual(CommandLineBuilder.arguments(for: .list(["echo $0", "a"]), shell: true, args: [], name: nil),

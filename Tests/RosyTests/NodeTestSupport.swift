@@ -35,7 +35,7 @@ extension NodeOptions {
     static func inProcess(_ mesh: InProcessMesh, tcp: Bool = false, unix: Bool = true) -> NodeOptions {
         var options = NodeOptions()
         options.discovery = mesh.discovery()
-        options.codec = TestCodec()
+        options.codec = PickleCodec()
         options.allowTCPConnections = tcp
         options.allowUnixConnections = unix
         options.serverHosts = ["127.0.0.1"]

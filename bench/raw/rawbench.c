@@ -117,16 +117,20 @@ static int connect_to(const struct endpoint *ep) {
     return fd;
 }
 
-static void write_all(int fd, const uint8_t *p, size_t n) {
+/* Writes all n bytes; returns -1 if the peer has gone (EPIPE, ECONNRESET), exits on
+ * any other error. */
+static int write_all(int fd, const uint8_t *p, size_t n) {
     while (n > 0) {
         ssize_t w = write(fd, p, n);
         if (w < 0) {
             if (errno == EINTR) continue;
+            if (errno == EPIPE || errno == ECONNRESET) return -1;
             die("write");
         }
         p += w;
         n -= (size_t)w;
     }
+    return 0;
 }
 
 /* ---- frames ----------------------------------------------------------------------- */
@@ -299,7 +303,7 @@ static void serve(int fd) {
             out_len += 7 + len;
             off += pos + 5 + len + 1;
         }
-        if (out_len) write_all(fd, out, out_len);
+        if (out_len && write_all(fd, out, out_len) < 0) break; /* the caller left */
         memmove(in, in + off, have - off);
         have -= off;
     }

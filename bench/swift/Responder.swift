@@ -35,7 +35,7 @@ enum Responder {
         }
         print("swiftbench responder: ready")
         fflush(nil)  // every stream: `stdout` is not concurrency-safe in Swift 6
-        // Runs until the session stops it with SIGTERM.
-        while true { try await Task.sleep(for: .seconds(3600)) }
+        // Runs until the session's SIGTERM; then the node leaves the mesh and closes its sockets.
+        await node.forever()
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Rosy
+import RosyDiscovery
 
 /// `rosy-bench`: the Swift side of rosy's benchmarks (bench/README.md). bench/run starts a
 /// responder and a driver in a private network namespace; the driver prints the results.
@@ -16,22 +17,23 @@ struct RosyBench: AsyncParsableCommand {
 struct SocketOption: ParsableArguments {
     @Option(help: "The socket kind both nodes offer: unix or tcp.")
     var socket: SocketKind
-    @Option(help: "How the two nodes find each other: default (the library's) or files (a stand-in).")
-    var discovery: DiscoveryKind = .default
+    @Option(help: "How the two nodes find each other: default (the node's own choice) or local (RosyDiscovery's registry directory alone).")
+    var discovery: DiscoveryKind = .local
 
     /// Node options offering only the chosen socket kind, on loopback, without load balancing.
     func nodeOptions() -> NodeOptions {
         var options = socket.nodeOptions()
-        if discovery == .files {
-            let domain = ProcessInfo.processInfo.environment["ROSY_DOMAIN_ID"] ?? "default"
-            options.discovery = FileDiscovery(domainID: domain)
+        let domain = ProcessInfo.processInfo.environment["ROSY_DOMAIN_ID"] ?? "default"
+        switch discovery {
+        case .default: break
+        case .local: options.discovery = makeDefaultDiscovery(domainID: domain, choice: .local)
         }
         return options
     }
 }
 
 enum DiscoveryKind: String, ExpressibleByArgument, Sendable {
-    case `default`, files
+    case `default`, local
 }
 
 struct ResponderCommand: AsyncParsableCommand {

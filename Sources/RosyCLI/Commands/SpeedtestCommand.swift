@@ -60,6 +60,7 @@ extension SpeedtestCommand {
         @OptionGroup var options: SpeedtestOptions
 
         func run() async throws {
+            CommonOptions.startLogging(level: .warning)
             try await Speedtest(options: options).send()
         }
     }
@@ -71,6 +72,7 @@ extension SpeedtestCommand {
         @OptionGroup var options: SpeedtestOptions
 
         func run() async throws {
+            CommonOptions.startLogging(level: .warning)
             try await Speedtest(options: options).receive()
         }
     }

@@ -22,6 +22,10 @@ public struct MessageArguments: Sendable, Equatable {
     public init(parsing words: [String]) throws {
         self.init()
         for word in words {
+            // `-3` is a literal; `--bogus` and `-x` are mistyped options (no literal starts so).
+            if word.hasPrefix("-"), let second = word.dropFirst().first, second == "-" || second.isLetter {
+                throw CLIError("Unknown option '\(word)'")
+            }
             if let (key, literal) = Self.splitKeyword(word) {
                 do {
                     kwargs[key] = try PythonLiteralParser.parse(literal)

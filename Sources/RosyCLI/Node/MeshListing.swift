@@ -2,23 +2,6 @@ import Foundation
 import Rosy
 import RosyDiscovery
 
-/// The nodes of the mesh, for `node list`, `topic list` and `service list`.
-enum MeshSnapshot {
-    /// Listens to the mesh for `seconds` and returns every other node seen.
-    ///
-    /// It runs a short-lived node of its own named `rosy list` (so it shows up in other
-    /// nodes' listings for that time), and leaves it out of the answer.
-    static func discover(common: CommonOptions, seconds: Double) async throws -> [MeshNodeSpec] {
-        let node = try await NodeSession.start(name: "rosy list", common: common) { options in
-            options.allowTCPConnections = false  // it never receives anything
-        }
-        try? await Task.sleep(for: .seconds(seconds))
-        let nodes = node.meshNodes.filter { $0.id.uuid != node.id.uuid }
-        await node.stop()
-        return nodes
-    }
-}
-
 /// `rosy node list` output, as rosy prints it.
 enum NodeListing {
     static func text(for nodes: [MeshNodeSpec], verbose: Bool) -> String {

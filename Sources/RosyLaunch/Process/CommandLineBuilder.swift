@@ -3,15 +3,21 @@
 ///
 /// ```swift
 /// CommandLineBuilder.arguments(for: .string("python -m demo"), shell: true, args: [], name: "cam")
-/// // ["/bin/sh", "-c", "python -m demo --name cam"]
+/// // ["/bin/sh", "-c", "exec python -m demo --name cam"]
 /// ```
+///
+/// A shell command that is one simple command runs under `exec`, so the node's process is
+/// the program itself, not a shell waiting for it: its stop signal reaches the program, and
+/// its exit status and pid are the program's. A script with operators (`;`, `&&`, `|`,
+/// redirections, subshells, ...) is left to the shell as written.
 public enum CommandLineBuilder {
     public static func arguments(for command: NodeCommand, shell: Bool, args: [String], name: String?) -> [String] {
         var extra = args
         if let name { extra += ["--name", name] }
         switch (command, shell) {
         case (.string(let text), true):
-            return ["/bin/sh", "-c", ([text] + extra.map(quote)).joined(separator: " ")]
+            let script = ([text] + extra.map(quote)).joined(separator: " ")
+            return ["/bin/sh", "-c", isSimpleCommand(text) ? "exec " + script : script]
         case (.string(let text), false):
             return splitWords(text) + extra
         case (.list(let list), false):
@@ -20,6 +26,17 @@ public enum CommandLineBuilder {
             // Python's Popen(list, shell=True): the first item is the script, the rest its $0, $1...
             return ["/bin/sh", "-c"] + list + extra
         }
+    }
+
+    /// Whether a shell script is a single simple command, which `exec` may prefix: no control
+    /// or redirection operators, no substitutions, no leading assignment or keyword.
+    static func isSimpleCommand(_ script: String) -> Bool {
+        let operators: Set<Character> = [";", "&", "|", "<", ">", "(", ")", "`", "\n"]
+        guard !script.contains(where: operators.contains) else { return false }
+        let words = script.split(whereSeparator: \.isWhitespace)
+        guard let first = words.first, !words.contains(where: { $0.hasPrefix("#") }) else { return false }
+        let keywords: Set<Substring> = ["if", "for", "while", "until", "case", "!", "{", "exec", "function", "select"]
+        return !first.contains("=") && !keywords.contains(first)
     }
 
     /// rosy's `quote_arg`: double quotes around an argument holding a space.

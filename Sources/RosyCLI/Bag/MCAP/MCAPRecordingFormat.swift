@@ -1,3 +1,4 @@
+import NIOCore
 import OrderedCollections
 import RosyWire
 
@@ -33,7 +34,10 @@ enum MCAPRecordingFormat {
                 throw MCAPError("channel '\(channel.topic)' has message encoding '\(channel.messageEncoding)'; rosy reads only 'json'")
             }
             let value: Value
-            do { value = try JSONReader.parse(Array(message.data)) } catch {
+            do {
+                var buffer = ByteBuffer(bytes: message.data)
+                value = try JSONCodec().decode(&buffer)
+            } catch {
                 throw MCAPError("a message on '\(channel.topic)': \(error)")
             }
             var args: [Value] = []

@@ -1,0 +1,264 @@
+import Foundation
+import Logging
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Reads a domain's rosy nodes straight off mDNS: a UDP socket on port 5353 (shared with
+/// avahi-daemon through SO_REUSEADDR/SO_REUSEPORT) joined to 224.0.0.251 on every
+/// multicast interface, sending PTR queries for the service type and parsing the answers.
+///
+/// Needed because avahi-daemon drops the TXT records Python rosy nodes publish; it sees
+/// Swift nodes too, so one path shows every node. Liveness: a goodbye (TTL 0) removes a
+/// node at once; queries go out every ``queryInterval`` and a node not confirmed within
+/// ``staleAfter`` is dropped (rosy itself drops after about one 30 s TTL).
+final class MDNSBrowser: Sendable {
+    static let queryInterval: TimeInterval = 10
+    static let staleAfter: TimeInterval = 35
+
+    private let serviceName: String     // "_rosy-<hash>._tcp.local"
+    private let ownUUID: Locked<UUID?>
+    private let onEvent: @Sendable (MeshEvent) -> Void
+    private let logger: Logger
+    private let socketFD: Int32
+    private let wakeWrite: Int32
+    private let wakeRead: Int32
+    private let done = DispatchSemaphore(value: 0)
+    private let stopped = Mutex(false)
+
+    init(domainID: String, ownUUID: UUID?, logger: Logger, onEvent: @escaping @Sendable (MeshEvent) -> Void) throws {
+        serviceName = DomainHash.serviceType(for: domainID) + ".local"
+        self.ownUUID = Locked(ownUUID)
+        self.onEvent = onEvent
+        self.logger = logger
+        socketFD = try Self.openSocket()
+        var pipeFDs: [Int32] = [0, 0]
+        guard pipe(&pipeFDs) == 0 else {
+            close(socketFD)
+            throw RegistryError("pipe failed: \(errnoText())")
+        }
+        wakeRead = pipeFDs[0]
+        wakeWrite = pipeFDs[1]
+        for fd in pipeFDs { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        let thread = Thread { [self] in
+            self.run()
+            self.done.signal()
+        }
+        thread.name = "rosy-mdns"
+        thread.start()
+    }
+
+    func setOwnUUID(_ uuid: UUID?) { ownUUID.withLock { $0 = uuid } }
+
+    func stop() {
+        let first = stopped.withLock { stopped in
+            defer { stopped = true }
+            return !stopped
+        }
+        guard first else { return }
+        var byte: UInt8 = 1
+        _ = write(wakeWrite, &byte, 1)
+        done.wait()
+        close(socketFD)
+        close(wakeRead)
+        close(wakeWrite)
+    }
+
+    // MARK: The socket
+
+    private static func openSocket() throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw RegistryError("mDNS socket: \(errnoText())") }
+        var one: Int32 = 1
+        var ttl: UInt8 = 255
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size))
+        setsockopt(fd, Int32(IPPROTO_IP), IP_MULTICAST_TTL, &ttl, 1)
+        var loop: UInt8 = 1
+        setsockopt(fd, Int32(IPPROTO_IP), IP_MULTICAST_LOOP, &loop, 1)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(5353).bigEndian
+        address.sin_addr = in_addr(s_addr: INADDR_ANY)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0 else {
+            let text = errnoText()
+            close(fd)
+            throw RegistryError("cannot bind UDP 5353 for mDNS: \(text)")
+        }
+        guard joinGroup(fd) > 0 else {
+            close(fd)
+            throw RegistryError("no multicast interface could join 224.0.0.251")
+        }
+        return fd
+    }
+
+    /// Joins 224.0.0.251 on every multicast interface; returns on how many it is a member
+    /// (an interface already joined counts). Called again with every query, so that
+    /// interfaces that come up later are joined too.
+    @discardableResult
+    private static func joinGroup(_ fd: Int32) -> Int {
+        var joined = 0
+        for interface in multicastInterfaces() {
+            var request = ip_mreq(imr_multiaddr: in_addr(s_addr: inet_addr("224.0.0.251")), imr_interface: interface)
+            if setsockopt(fd, Int32(IPPROTO_IP), IP_ADD_MEMBERSHIP, &request, socklen_t(MemoryLayout<ip_mreq>.size)) == 0
+                || errno == EADDRINUSE {
+                joined += 1
+            }
+        }
+        return joined
+    }
+
+    /// The IPv4 addresses of the interfaces mDNS runs on: multicast-capable ones; loopback
+    /// only when it is the sole one (as in a test namespace).
+    private static func multicastInterfaces() -> [in_addr] {
+        let all = HostInfo.interfaceAddresses().filter { $0.family == 2 && $0.supportsMulticast }
+        let external = all.filter { !$0.isLoopback }
+        return (external.isEmpty ? all : external).compactMap(\.ipv4)
+    }
+
+    private func sendQuery(_ packet: [UInt8]) {
+        var destination = sockaddr_in()
+        destination.sin_family = sa_family_t(AF_INET)
+        destination.sin_port = in_port_t(5353).bigEndian
+        destination.sin_addr = in_addr(s_addr: inet_addr("224.0.0.251"))
+        for var interface in Self.multicastInterfaces() {
+            setsockopt(socketFD, Int32(IPPROTO_IP), IP_MULTICAST_IF, &interface, socklen_t(MemoryLayout<in_addr>.size))
+            _ = packet.withUnsafeBytes { bytes in
+                withUnsafePointer(to: &destination) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                        sendto(socketFD, bytes.baseAddress, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                    }
+                }
+            }
+        }
+    }
+
+    // MARK: The loop
+
+    private struct Instance {
+        var lastSeen: Date
+        var blob: [UInt8]?
+        var spec: MeshNodeSpec?
+    }
+
+    private func run() {
+        var instances: [String: Instance] = [:]
+        var warnedBlobs: Set<[UInt8]> = []
+        var lastMalformedWarning = Date.distantPast
+        var buffer = [UInt8](repeating: 0, count: 9000)
+        let started = Date()
+        var nextQuery = started
+        var queriesSent = 0
+        var fds = [pollfd(fd: socketFD, events: Int16(POLLIN), revents: 0),
+                   pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
+        let question = DNSMessage.query(ptr: serviceName)
+
+
+        while true {
+            let now = Date()
+            if now >= nextQuery {
+                Self.joinGroup(socketFD)
+                sendQuery(question)
+                queriesSent += 1
+                // A few quick queries at start, then a steady pace.
+                nextQuery = now.addingTimeInterval(queriesSent < 3 ? Double(queriesSent) : Self.queryInterval)
+            }
+            for (name, instance) in instances where now.timeIntervalSince(instance.lastSeen) > Self.staleAfter {
+                logger.debug("mDNS: \(name) not confirmed for \(Int(Self.staleAfter)) s, dropping it")
+                remove(name, from: &instances)
+            }
+            fds[0].revents = 0
+            fds[1].revents = 0
+            let ready = poll(&fds, 2, 500)
+            if ready < 0 && errno != EINTR { return }
+            if fds[1].revents != 0 { return }
+            guard fds[0].revents != 0 else { continue }
+            while true {
+                let count = recv(socketFD, &buffer, buffer.count, Int32(MSG_DONTWAIT))
+                guard count > 0 else { break }
+                let message: DNSMessage
+                do {
+                    message = try DNSMessage(parsing: Array(buffer[0..<count]))
+                } catch {
+                    if Date().timeIntervalSince(lastMalformedWarning) > 60 {
+                        logger.warning("ignoring a malformed mDNS packet: \(error)")
+                        lastMalformedWarning = Date()
+                    }
+                    continue
+                }
+                guard message.isResponse else { continue }
+                if handle(message, instances: &instances, warnedBlobs: &warnedBlobs) {
+                    // A record changed: announcements can arrive out of order, so ask
+                    // again shortly for the current one.
+                    nextQuery = min(nextQuery, Date().addingTimeInterval(1.5))
+                }
+            }
+        }
+    }
+
+    private func remove(_ name: String, from instances: inout [String: Instance]) {
+        if let instance = instances.removeValue(forKey: name), let spec = instance.spec {
+            onEvent(.removed(spec.id))
+        }
+    }
+
+    /// Applies a response's records; returns whether a node's TXT changed.
+    private func handle(_ message: DNSMessage, instances: inout [String: Instance],
+                        warnedBlobs: inout Set<[UInt8]>) -> Bool {
+        var changed = false
+        let suffix = "." + serviceName.lowercased()
+        let own = ownUUID.withLock { $0 }
+        let now = Date()
+        for record in message.records {
+            let name = record.name.lowercased()
+            let instanceName: String
+            if case .ptr(let target) = record.data, name == serviceName.lowercased() {
+                instanceName = target.lowercased()
+            } else if name.hasSuffix(suffix) {
+                instanceName = name
+            } else {
+                continue
+            }
+            guard instanceName.hasSuffix(suffix) else { continue }
+            if let own, instanceName.hasPrefix(own.uuidString.lowercased() + ".") { continue }
+            if record.ttl == 0 {
+                // A goodbye.
+                switch record.data {
+                case .ptr, .srv, .txt: remove(instanceName, from: &instances)
+                default: break
+                }
+                continue
+            }
+            switch record.data {
+            case .ptr, .srv:
+                instances[instanceName, default: Instance(lastSeen: now)].lastSeen = now
+            case .txt(let blob):
+                var instance = instances[instanceName] ?? Instance(lastSeen: now)
+                instance.lastSeen = now
+                if instance.blob != blob {
+                    instance.blob = blob
+                    changed = true
+                    do {
+                        let spec = try SpecPickle.unpickle(try TXTBlob.decode(blob))
+                        if instance.spec != spec {
+                            instance.spec = spec
+                            onEvent(.upserted(spec))
+                        }
+                    } catch {
+                        if warnedBlobs.insert(blob).inserted {
+                            logger.warning("ignoring \(instanceName): \(error)")
+                        }
+                    }
+                }
+                instances[instanceName] = instance
+            default:
+                continue
+            }
+        }
+        return changed
+    }
+}
