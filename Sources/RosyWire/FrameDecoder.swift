@@ -5,6 +5,37 @@ import NIOCore
 enum FrameDecoderState: Sendable, Hashable {
     case waitingForFrame
     case waitingForRestOfFrame(totalBytes: Int)
+
+    /// One step of either decoder: nothing until the bytes of the frame whose size is known
+    /// have arrived; then `read` either returns the frame (consumed from `buffer`), says how
+    /// many bytes it needs at least, or fails with the ``FrameError`` to close on.
+    mutating func decode<Frame>(
+        _ buffer: inout ByteBuffer, maximumMessageSize: Int,
+        read: (inout FrameReader) throws(FrameReadStop) -> Frame
+    ) throws -> Frame? {
+        if case .waitingForRestOfFrame(let total) = self, buffer.readableBytes < total { return nil }
+        var reader = FrameReader(buffer, maximumMessageSize: maximumMessageSize)
+        do {
+            let frame = try read(&reader)
+            buffer.moveReaderIndex(forwardBy: reader.consumed)
+            self = .waitingForFrame
+            return frame
+        } catch {
+            switch error {
+            case .needMoreData(let total):
+                self = .waitingForRestOfFrame(totalBytes: total)
+                return nil
+            case .failed(let frameError):
+                throw frameError
+            }
+        }
+    }
+
+    /// Compacts only once much has been read and little is left: decoded frames hold slices
+    /// of the buffer, so moving bytes copies them.
+    static func shouldReclaimBytes(_ buffer: ByteBuffer) -> Bool {
+        buffer.readerIndex >= 64 * 1024 && buffer.readableBytes < buffer.readerIndex
+    }
 }
 
 /// The default largest frame a decoder accepts: 256 MiB.
@@ -28,29 +59,12 @@ public struct InboundFrameDecoder: ByteToMessageDecoder, NIOSingleStepByteToMess
     }
 
     public mutating func decode(buffer: inout ByteBuffer) throws -> InboundFrame? {
-        if case .waitingForRestOfFrame(let total) = state, buffer.readableBytes < total { return nil }
-        var reader = FrameReader(buffer, maximumMessageSize: maximumMessageSize)
-        do {
-            let frame = try reader.readInboundFrame()
-            buffer.moveReaderIndex(forwardBy: reader.consumed)
-            state = .waitingForFrame
-            return frame
-        } catch {
-            switch error {
-            case .needMoreData(let total):
-                state = .waitingForRestOfFrame(totalBytes: total)
-                return nil
-            case .failed(let frameError):
-                throw frameError
-            }
+        try state.decode(&buffer, maximumMessageSize: maximumMessageSize) { reader throws(FrameReadStop) in
+            try reader.readInboundFrame()
         }
     }
 
-    /// Compacts only once much has been read and little is left: decoded frames hold slices
-    /// of the buffer, so moving bytes copies them.
-    public func shouldReclaimBytes(buffer: ByteBuffer) -> Bool {
-        buffer.readerIndex >= 64 * 1024 && buffer.readableBytes < buffer.readerIndex
-    }
+    public func shouldReclaimBytes(buffer: ByteBuffer) -> Bool { FrameDecoderState.shouldReclaimBytes(buffer) }
 
     public mutating func decodeLast(buffer: inout ByteBuffer, seenEOF: Bool) throws -> InboundFrame? {
         if let frame = try decode(buffer: &buffer) { return frame }
@@ -85,29 +99,12 @@ public struct ServiceResponseDecoder: ByteToMessageDecoder, NIOSingleStepByteToM
     }
 
     public mutating func decode(buffer: inout ByteBuffer) throws -> ServiceResponseFrame? {
-        if case .waitingForRestOfFrame(let total) = state, buffer.readableBytes < total { return nil }
-        var reader = FrameReader(buffer, maximumMessageSize: maximumMessageSize)
-        do {
-            let frame = try reader.readServiceResponse()
-            buffer.moveReaderIndex(forwardBy: reader.consumed)
-            state = .waitingForFrame
-            return frame
-        } catch {
-            switch error {
-            case .needMoreData(let total):
-                state = .waitingForRestOfFrame(totalBytes: total)
-                return nil
-            case .failed(let frameError):
-                throw frameError
-            }
+        try state.decode(&buffer, maximumMessageSize: maximumMessageSize) { reader throws(FrameReadStop) in
+            try reader.readServiceResponse()
         }
     }
 
-    /// Compacts only once much has been read and little is left: decoded frames hold slices
-    /// of the buffer, so moving bytes copies them.
-    public func shouldReclaimBytes(buffer: ByteBuffer) -> Bool {
-        buffer.readerIndex >= 64 * 1024 && buffer.readableBytes < buffer.readerIndex
-    }
+    public func shouldReclaimBytes(buffer: ByteBuffer) -> Bool { FrameDecoderState.shouldReclaimBytes(buffer) }
 
     public mutating func decodeLast(buffer: inout ByteBuffer, seenEOF: Bool) throws -> ServiceResponseFrame? {
         if let frame = try decode(buffer: &buffer) { return frame }
