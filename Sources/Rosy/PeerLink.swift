@@ -19,20 +19,10 @@ final class PeerLink: Sendable {
         var logger: Logger
     }
 
-    private struct OutboxItem {
-        var frame: ByteBuffer
-        var deadline: NIODeadline
-    }
-
-    /// A sender waiting for room in the outbox, and the timer that stops its wait.
+    /// A sender waiting for room in the outbox, and until when it may wait.
     private struct SpaceWaiter {
         let continuation: CheckedContinuation<Void, Never>
-        var timer: Scheduled<Void>?
-
-        func resume() {
-            timer?.cancel()
-            continuation.resume()
-        }
+        let until: NIODeadline
     }
 
     private enum ConnectionState {
@@ -46,11 +36,12 @@ final class PeerLink: Sendable {
     private struct State {
         var spec: MeshNodeSpec
         var connection = ConnectionState.idle
-        var outbox = CircularBuffer<OutboxItem>(initialCapacity: 16)
+        var outbox = Outbox(allocator: ByteBufferAllocator())
         var drainScheduled = false
         var closed = false
-        var nextWaiterID: UInt64 = 0
-        var spaceWaiters: [UInt64: SpaceWaiter] = [:]
+        var spaceWaiters: [SpaceWaiter] = []
+        /// One timer per link watches the waiting senders (not one per wait).
+        var stallTimerArmed = false
         var connectionWaiters: [CheckedContinuation<ClientConnection, any Error>] = []
         /// The outbox stayed full for ``PeerLink/stallLimit`` with no progress.
         var stalled = false
@@ -59,9 +50,8 @@ final class PeerLink: Sendable {
         var lastDropWarning: NIODeadline = .uptimeNanoseconds(0)
     }
 
-    /// Frames up to this size are coalesced into shared buffers when written.
-    static let coalesceLimit = 4096
-    static let coalesceCapacity = 64 * 1024
+    /// Frames up to this size are encoded into the outbox's shared batch buffer.
+    static let coalesceLimit = Outbox.coalesceLimit
     /// How long a sender waits for a full outbox to drain before the peer counts as stalled
     /// (then the oldest message is dropped, as Python rosy does, until the peer catches up).
     static let stallLimit = TimeAmount.milliseconds(500)
@@ -92,10 +82,54 @@ final class PeerLink: Sendable {
         case waitForSpace(until: NIODeadline)
     }
 
-    /// Queues one encoded topic message without waiting; returns `false` when the outbox
-    /// is full and a connection is being opened or drained (then call ``send(_:deadline:)``).
+    /// Queues one topic message that `encode` writes straight into the outbox (no buffer of
+    /// its own), without waiting; returns `false` when the outbox is full and a connection is
+    /// being opened or drained (then call ``send(deadline:encode:)``).
+    func offer(deadline: NIODeadline, encode: (inout ByteBuffer) throws -> Void) throws -> Bool {
+        try perform(enqueue(deadline: deadline, mayWait: true) { try $0.append(deadline: deadline, encode: encode) })
+    }
+
+    /// Queues one encoded topic message without waiting, as ``offer(deadline:encode:)`` does.
     func offer(_ frame: ByteBuffer, deadline: NIODeadline) -> Bool {
-        switch enqueue(frame, deadline: deadline, mayWait: true) {
+        perform(enqueue(deadline: deadline, mayWait: true) { $0.append(frame, deadline: deadline) })
+    }
+
+    /// Queues one topic message. While the outbox is full and a connection is being opened
+    /// or drained, waits for room (at most ``stallLimit``); a peer that made no progress in
+    /// that time is stalled, and the oldest message is dropped with a warning instead.
+    func send(deadline: NIODeadline, encode: (inout ByteBuffer) throws -> Void) async throws {
+        while true {
+            let action = try enqueue(deadline: deadline, mayWait: NIODeadline.now() < deadline) {
+                try $0.append(deadline: deadline, encode: encode)
+            }
+            if case .waitForSpace(let until) = action {
+                await waitForSpace(until: until)
+            } else {
+                _ = perform(action)
+                return
+            }
+        }
+    }
+
+    /// Queues one encoded topic message, waiting for room as ``send(deadline:encode:)`` does.
+    func send(_ frame: ByteBuffer, deadline: NIODeadline) async {
+        while true {
+            let action = enqueue(deadline: deadline, mayWait: NIODeadline.now() < deadline) {
+                $0.append(frame, deadline: deadline)
+            }
+            if case .waitForSpace(let until) = action {
+                await waitForSpace(until: until)
+            } else {
+                _ = perform(action)
+                return
+            }
+        }
+    }
+
+    /// Carries out what ``enqueue(deadline:mayWait:append:)`` decided; `false` when the
+    /// sender has to wait for room.
+    private func perform(_ action: SendAction) -> Bool {
+        switch action {
         case .done: return true
         case .connect: startConnecting(); return true
         case .drain(let connection):
@@ -105,52 +139,37 @@ final class PeerLink: Sendable {
         }
     }
 
-    /// Queues one encoded topic message. While the outbox is full and a connection is being
-    /// opened or drained, waits for room (at most ``stallLimit``); a peer that made no progress
-    /// in that time is stalled, and the oldest message is dropped with a warning instead.
-    func send(_ frame: ByteBuffer, deadline: NIODeadline) async {
-        while true {
-            switch enqueue(frame, deadline: deadline, mayWait: NIODeadline.now() < deadline) {
-            case .done:
-                return
-            case .connect:
-                startConnecting()
-                return
-            case .drain(let connection):
-                connection.channel.eventLoop.execute { self.drain(connection) }
-                return
-            case .waitForSpace(let until):
-                await waitForSpace(until: until)
-            }
-        }
-    }
-
-    private func enqueue(_ frame: ByteBuffer, deadline: NIODeadline, mayWait: Bool) -> SendAction {
-        state.withLock { state -> SendAction in
+    /// Under the lock: adds one message with `append` (unless the sender must wait, or the
+    /// peer just failed to connect) and says what to do next. When `append` throws, nothing
+    /// changed.
+    private func enqueue(
+        deadline: NIODeadline, mayWait: Bool, append: (inout Outbox) throws -> Void
+    ) rethrows -> SendAction {
+        try state.withLock { state -> SendAction in
             if state.closed { return .done }
-            if state.outbox.count >= settings.capacity {
-                // Wait for a peer that keeps up; drop at once for one that stalled.
-                if !state.connection.isIdle, mayWait, !state.stalled {
-                    return .waitForSpace(until: min(deadline, NIODeadline.now() + Self.stallLimit))
-                }
+            let full = state.outbox.count >= settings.capacity
+            // Wait for a peer that keeps up; drop the oldest at once for one that stalled.
+            if full, !state.connection.isIdle, mayWait, !state.stalled {
+                return .waitForSpace(until: min(deadline, NIODeadline.now() + Self.stallLimit))
+            }
+            // Right after a failed attempt, drop instead of hammering a peer that is gone.
+            if state.connection.isIdle, let failedAt = state.lastConnectFailure,
+               NIODeadline.now() - failedAt < Self.reconnectDelay {
+                noteDrop(&state)
+                return .done
+            }
+            try append(&state.outbox)
+            if state.outbox.count > settings.capacity {
                 state.outbox.removeFirst()
                 noteDrop(&state)
             }
             switch state.connection {
             case .idle:
-                // Right after a failed attempt, drop instead of hammering a peer that is gone.
-                if let failedAt = state.lastConnectFailure, NIODeadline.now() - failedAt < Self.reconnectDelay {
-                    noteDrop(&state)
-                    return .done
-                }
-                state.outbox.append(OutboxItem(frame: frame, deadline: deadline))
                 state.connection = .connecting
                 return .connect
             case .connecting:
-                state.outbox.append(OutboxItem(frame: frame, deadline: deadline))
                 return .done
             case .connected(let connection):
-                state.outbox.append(OutboxItem(frame: frame, deadline: deadline))
                 if state.drainScheduled { return .done }
                 state.drainScheduled = true
                 return .drain(connection)
@@ -158,85 +177,67 @@ final class PeerLink: Sendable {
         }
     }
 
-    /// Writes every waiting message to `connection` and flushes once (on its event loop).
+    /// Hands every waiting message to `connection` and flushes once (on its event loop).
     func drain(_ connection: ClientConnection) {
         let channel = connection.channel
-        let (items, waiters) = state.withLock { state -> (CircularBuffer<OutboxItem>, [SpaceWaiter]) in
+        let now = NIODeadline.now()
+        let (taken, waiters) = state.withLock { state -> (Outbox.Taken, [SpaceWaiter]) in
             guard case .connected(let current) = state.connection, current === connection else {
-                return ([], [])
+                return (Outbox.Taken(), [])
             }
             // Not writable: stay scheduled; channelWritabilityChanged drains again.
-            guard channel.isWritable else { return ([], []) }
+            guard channel.isWritable else { return (Outbox.Taken(), []) }
             state.drainScheduled = false
             state.stalled = false
-            var items = CircularBuffer<OutboxItem>(initialCapacity: max(16, state.outbox.count))
-            swap(&items, &state.outbox)
-            let waiters = Array(state.spaceWaiters.values)
-            state.spaceWaiters = [:]
-            return (items, waiters)
+            defer { state.spaceWaiters = [] }
+            return (state.outbox.takeAll(now: now), state.spaceWaiters)
         }
-        if !items.isEmpty {
-            let now = NIODeadline.now()
-            var expired = 0
-            // Small frames are copied into one buffer: one pipeline write per batch
-            // instead of one per message. Large frames go as they are (no copy).
-            var small = channel.allocator.buffer(capacity: 0)
-            for item in items {
-                if item.deadline < now {
-                    expired += 1
-                } else if item.frame.readableBytes <= Self.coalesceLimit {
-                    if small.capacity == 0 { small.reserveCapacity(Self.coalesceCapacity) }
-                    small.writeImmutableBuffer(item.frame)
-                    if small.readableBytes >= Self.coalesceCapacity {
-                        channel.write(small, promise: nil)
-                        small = channel.allocator.buffer(capacity: 0)
-                    }
-                } else {
-                    if small.readableBytes > 0 {
-                        channel.write(small, promise: nil)
-                        small = channel.allocator.buffer(capacity: 0)
-                    }
-                    channel.write(item.frame, promise: nil)
-                }
-            }
-            if small.readableBytes > 0 { channel.write(small, promise: nil) }
+        if !taken.writes.isEmpty {
+            for buffer in taken.writes { channel.write(buffer, promise: nil) }
             channel.flush()
-            if expired > 0 {
-                settings.logger.warning("\(expired) topic message(s) to node=\(nodeID) expired waiting to be sent; dropped")
-            }
         }
-        for waiter in waiters { waiter.resume() }
+        if taken.expired > 0 {
+            settings.logger.warning("\(taken.expired) topic message(s) to node=\(nodeID) expired waiting to be sent; dropped")
+        }
+        for waiter in waiters { waiter.continuation.resume() }
     }
 
     private func waitForSpace(until deadline: NIODeadline) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let id = state.withLock { state -> UInt64? in
+            enum Next { case resume, wait, armTimer }
+            let next = state.withLock { state -> Next in
                 guard !state.closed, state.outbox.count >= settings.capacity,
-                      !state.connection.isIdle else { return nil }
-                state.nextWaiterID += 1
-                state.spaceWaiters[state.nextWaiterID] = SpaceWaiter(continuation: continuation, timer: nil)
-                return state.nextWaiterID
+                      !state.connection.isIdle else { return .resume }
+                state.spaceWaiters.append(SpaceWaiter(continuation: continuation, until: deadline))
+                if state.stallTimerArmed { return .wait }
+                state.stallTimerArmed = true
+                return .armTimer
             }
-            guard let id else {
-                continuation.resume()
-                return
+            switch next {
+            case .resume: continuation.resume()
+            case .wait: break
+            case .armTimer: armStallTimer(at: deadline)
             }
-            let timer = settings.group.any().scheduleTask(deadline: deadline) { [self] () -> Void in
-                // No progress in time: the peer stalled; later sends drop instead of waiting.
-                let waiter = state.withLock { state in
-                    let waiter = state.spaceWaiters.removeValue(forKey: id)
-                    if waiter != nil { state.stalled = true }
-                    return waiter
+        }
+    }
+
+    /// Ends the waits that reached their limit with no progress (the peer stalled: later
+    /// sends drop instead of waiting), and watches the rest.
+    private func armStallTimer(at deadline: NIODeadline) {
+        settings.group.any().scheduleTask(deadline: deadline) { [self] () -> Void in
+            let now = NIODeadline.now()
+            let (expired, next) = state.withLock { state -> ([SpaceWaiter], NIODeadline?) in
+                let expired = state.spaceWaiters.filter { $0.until <= now }
+                if !expired.isEmpty {
+                    state.spaceWaiters.removeAll { $0.until <= now }
+                    state.stalled = true
                 }
-                waiter?.continuation.resume()
+                let next = state.spaceWaiters.map(\.until).min()
+                state.stallTimerArmed = next != nil
+                return (expired, next)
             }
-            // Resumed already (the outbox drained): the timer is not needed.
-            let stillWaiting = state.withLock { state -> Bool in
-                guard state.spaceWaiters[id] != nil else { return false }
-                state.spaceWaiters[id]?.timer = timer
-                return true
-            }
-            if !stillWaiting { timer.cancel() }
+            for waiter in expired { waiter.continuation.resume() }
+            if let next { armStallTimer(at: next) }
         }
     }
 
@@ -330,14 +331,14 @@ final class PeerLink: Sendable {
             state.outbox.removeAll()
             defer {
                 state.connectionWaiters = []
-                state.spaceWaiters = [:]
+                state.spaceWaiters = []
             }
-            return (dropped, state.connectionWaiters, Array(state.spaceWaiters.values))
+            return (dropped, state.connectionWaiters, state.spaceWaiters)
         }
         let droppedText = dropped > 0 ? "; dropped \(dropped) topic message(s)" : ""
         settings.logger.error("Could not connect to node=\(nodeID): \(error)\(droppedText)")
         for waiter in connectionWaiters { waiter.resume(throwing: CallFailure.connectionLost("could not connect to node \(nodeID): \(error)")) }
-        for waiter in spaceWaiters { waiter.resume() }
+        for waiter in spaceWaiters { waiter.continuation.resume() }
     }
 
     /// The connection closed (from its pipeline). The next send opens a new one.
@@ -346,10 +347,10 @@ final class PeerLink: Sendable {
             guard case .connected(let current) = state.connection, current === connection else { return [] }
             state.connection = .idle
             state.drainScheduled = false
-            defer { state.spaceWaiters = [:] }
-            return Array(state.spaceWaiters.values)
+            defer { state.spaceWaiters = [] }
+            return state.spaceWaiters
         }
-        for waiter in waiters { waiter.resume() }
+        for waiter in waiters { waiter.continuation.resume() }
     }
 
     /// Whether topic messages are still waiting to be handed to the connection.
@@ -393,13 +394,13 @@ final class PeerLink: Sendable {
             if case .connected(let current) = state.connection { connection = current }
             state.connection = .idle
             defer {
-                state.spaceWaiters = [:]
+                state.spaceWaiters = []
                 state.connectionWaiters = []
             }
-            return (connection, Array(state.spaceWaiters.values), state.connectionWaiters)
+            return (connection, state.spaceWaiters, state.connectionWaiters)
         }
         if let connection, !connection.hasPendingCalls { connection.channel.close(promise: nil) }
-        for waiter in spaceWaiters { waiter.resume() }
+        for waiter in spaceWaiters { waiter.continuation.resume() }
         for waiter in connectionWaiters { waiter.resume(throwing: CallFailure.connectionLost("node \(nodeID) left the mesh")) }
     }
 }
