@@ -28,14 +28,13 @@ extension Node {
         if listeners.isEmpty { return }
         let chosen = options.topicLoadBalancer.chooseNodes(listeners, topic: topic)
         if chosen.isEmpty { return }
-        let deadline = NIODeadline.now() + options.outboxTimeToLive
+        let deadline = NIODeadline.coarseNow() + options.outboxTimeToLive
         if chosen.count == 1, estimatedFrameSize(name: topic, args: args, kwargs: kwargs) <= PeerLink.coalesceLimit {
             // The usual case: encoded straight into the peer's outbox, no buffer of its own.
-            let codec = self.codec
             func encode(_ buffer: inout ByteBuffer) throws {
-                try FrameEncoder.writeTopicMessage(topic: topic, args: args, kwargs: kwargs, codec: codec, into: &buffer)
+                try FrameEncoder.writeTopicMessage(topic: topic, args: args, kwargs: kwargs, codec: self.codec, into: &buffer)
             }
-            let link = link(to: chosen[0])
+            let link = link(toNodeAt: 0, of: chosen)
             if try !link.offer(deadline: deadline, encode: encode) {
                 try await link.send(deadline: deadline, encode: encode)
             }
@@ -44,8 +43,8 @@ extension Node {
         // Encoded once; every peer gets the same bytes.
         var frame = makeBuffer(name: topic, args: args, kwargs: kwargs)
         try FrameEncoder.writeTopicMessage(topic: topic, args: args, kwargs: kwargs, codec: codec, into: &frame)
-        for node in chosen {
-            let link = link(to: node)
+        for index in chosen.indices {
+            let link = link(toNodeAt: index, of: chosen)
             if !link.offer(frame, deadline: deadline) {
                 await link.send(frame, deadline: deadline)
             }

@@ -243,17 +243,27 @@ public final class Node: Sendable {
 
     /// The link to `spec`'s node, created on first use.
     func link(to spec: MeshNodeSpec) -> PeerLink {
-        links.withLock { links in
-            if let last = links.last, last.nodeID.uuid == spec.id.uuid { return last }
-            if let link = links.byID[spec.id.uuid] {
-                links.last = link
-                return link
-            }
-            let link = PeerLink(spec: spec, settings: PeerLink.Settings(
-                group: options.eventLoopGroup, capacity: max(1, options.outboxCapacity),
-                timeToLive: options.outboxTimeToLive, maximumMessageSize: options.maximumMessageSize,
-                logger: logger))
-            links.byID[spec.id.uuid] = link
+        link(toNodeAt: 0, of: [spec])
+    }
+
+    /// The link to the node at `index` of `nodes`, created on first use (the node's spec is
+    /// copied only then: a spec holds many references).
+    func link(toNodeAt index: Int, of nodes: [MeshNodeSpec]) -> PeerLink {
+        let uuid = nodes[index].id.uuid
+        let found = links.withLock { links -> PeerLink? in
+            if let last = links.last, last.nodeID.uuid == uuid { return last }
+            let link = links.byID[uuid]
+            if link != nil { links.last = link }
+            return link
+        }
+        if let found { return found }
+        let created = PeerLink(spec: nodes[index], settings: PeerLink.Settings(
+            group: options.eventLoopGroup, capacity: max(1, options.outboxCapacity),
+            timeToLive: options.outboxTimeToLive, maximumMessageSize: options.maximumMessageSize,
+            logger: logger))
+        return links.withLock { links in
+            let link = links.byID[uuid] ?? created
+            links.byID[uuid] = link
             links.last = link
             return link
         }

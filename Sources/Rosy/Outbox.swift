@@ -9,9 +9,9 @@ import NIOCore
 /// time-to-live and the order between small and large frames.
 ///
 /// ```swift
-/// var outbox = Outbox(allocator: allocator)
+/// var outbox = Outbox()
 /// try outbox.append(deadline: deadline) { try FrameEncoder.writeTopicMessage(..., into: &$0) }
-/// let batch = outbox.takeAll(now: .now())   // the writes, in order, and how many expired
+/// let writes = outbox.writes(now: .now())   // in order, and how many expired
 /// ```
 struct Outbox {
     /// Frames up to this size are copied into the batch buffer; larger ones go as they are.
@@ -19,26 +19,18 @@ struct Outbox {
     /// The batch buffer's first capacity.
     static let batchCapacity = 64 * 1024
 
-    private enum Frame {
-        /// A frame in `batch` that ends at this writer index.
-        case inBatch(end: Int)
-        /// A frame too large to copy.
-        case own(ByteBuffer)
-    }
-
+    /// One waiting message: where it ends in `batch`, or `-1` for the next of `large`,
+    /// and when it expires (plain data: copying entries costs no reference counting).
     private struct Entry {
-        var frame: Frame
+        var end: Int
         var deadline: NIODeadline
     }
 
-    private let allocator: ByteBufferAllocator
-    private var batch: ByteBuffer
-    private var entries = CircularBuffer<Entry>(initialCapacity: 16)
+    private var batch = ByteBuffer()
+    private var large = CircularBuffer<ByteBuffer>()
+    private var entries = CircularBuffer<Entry>()
 
-    init(allocator: ByteBufferAllocator) {
-        self.allocator = allocator
-        self.batch = allocator.buffer(capacity: 0)
-    }
+    init() {}
 
     /// How many messages wait.
     var count: Int { entries.count }
@@ -50,7 +42,7 @@ struct Outbox {
     mutating func append(deadline: NIODeadline, encode: (inout ByteBuffer) throws -> Void) rethrows {
         if batch.capacity == 0 { batch.reserveCapacity(Self.batchCapacity) }
         try encode(&batch)
-        entries.append(Entry(frame: .inBatch(end: batch.writerIndex), deadline: deadline))
+        entries.append(Entry(end: batch.writerIndex, deadline: deadline))
     }
 
     /// Appends one encoded message: copied into the batch when small, kept as it is when large.
@@ -58,70 +50,70 @@ struct Outbox {
         if frame.readableBytes <= Self.coalesceLimit {
             append(deadline: deadline) { $0.writeImmutableBuffer(frame) }
         } else {
-            entries.append(Entry(frame: .own(frame), deadline: deadline))
+            large.append(frame)
+            entries.append(Entry(end: -1, deadline: deadline))
         }
     }
 
     /// Drops the oldest message.
     mutating func removeFirst() {
         guard let first = entries.popFirst() else { return }
-        if case .inBatch(let end) = first.frame { batch.moveReaderIndex(to: end) }
+        if first.end < 0 {
+            large.removeFirst()
+        } else {
+            batch.moveReaderIndex(to: first.end)
+        }
         if entries.isEmpty { batch.clear() }
     }
 
     /// Drops every message.
     mutating func removeAll() {
-        entries.removeAll()
-        batch.clear()
+        self = Outbox()
     }
 
-    /// What ``takeAll(now:)`` hands over: the buffers to write, in order, and how many
-    /// messages had expired (those are not in `writes`).
-    struct Taken {
-        var writes: [ByteBuffer] = []
+    /// The buffers to write, in order, and how many messages had expired (those are left out).
+    struct Writes {
+        var buffers: [ByteBuffer] = []
         var expired = 0
     }
 
-    /// Takes every waiting message, leaving the outbox empty. Messages past their deadline are
-    /// left out; consecutive small frames come as one buffer.
-    mutating func takeAll(now: NIODeadline) -> Taken {
-        var taken = Taken()
-        guard !entries.isEmpty else { return taken }
-        var batch = self.batch
-        self.batch = allocator.buffer(capacity: 0)
-        let entries = self.entries
-        self.entries.removeAll(keepingCapacity: true)
-
-        // Deadlines grow in send order, so the expired messages are the oldest ones.
-        var start = entries.startIndex
-        while start != entries.endIndex, entries[start].deadline < now {
-            taken.expired += 1
-            if case .inBatch(let end) = entries[start].frame { batch.moveReaderIndex(to: end) }
-            start = entries.index(after: start)
+    /// What to write for these messages: messages past their deadline are left out, and
+    /// consecutive small frames come as one buffer.
+    func writes(now: NIODeadline) -> Writes {
+        var result = Writes()
+        guard let first = entries.first else { return result }
+        // The usual case: small frames only, none expired: the whole batch is one write.
+        if large.isEmpty, first.deadline >= now {
+            result.buffers = [batch]
+            return result
         }
-        // The usual case, small frames only: the whole batch is one write.
-        var index = start
+        var batch = self.batch
+        var large = self.large
+        var index = entries.startIndex
+        // Deadlines grow in send order, so the expired messages are the oldest ones.
+        while index != entries.endIndex, entries[index].deadline < now {
+            let entry = entries[index]
+            if entry.end < 0 { large.removeFirst() } else { batch.moveReaderIndex(to: entry.end) }
+            result.expired += 1
+            index = entries.index(after: index)
+        }
         while index != entries.endIndex {
-            switch entries[index].frame {
-            case .inBatch(let end):
-                // The run of small frames up to the next large one (or the end).
-                var runEnd = end
-                var next = entries.index(after: index)
-                while next != entries.endIndex, case .inBatch(let nextEnd) = entries[next].frame {
-                    runEnd = nextEnd
-                    next = entries.index(after: next)
-                }
-                if next == entries.endIndex, runEnd == batch.writerIndex {
-                    taken.writes.append(batch)
-                } else if let run = batch.readSlice(length: runEnd - batch.readerIndex) {
-                    taken.writes.append(run)
-                }
-                index = next
-            case .own(let frame):
-                taken.writes.append(frame)
+            let entry = entries[index]
+            index = entries.index(after: index)
+            if entry.end < 0 {
+                result.buffers.append(large.removeFirst())
+                continue
+            }
+            // The run of small frames up to the next large one (or the end).
+            var runEnd = entry.end
+            while index != entries.endIndex, entries[index].end >= 0 {
+                runEnd = entries[index].end
                 index = entries.index(after: index)
             }
+            if let run = batch.readSlice(length: runEnd - batch.readerIndex) {
+                result.buffers.append(run)
+            }
         }
-        return taken
+        return result
     }
 }

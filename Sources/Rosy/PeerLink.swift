@@ -36,7 +36,7 @@ final class PeerLink: Sendable {
     private struct State {
         var spec: MeshNodeSpec
         var connection = ConnectionState.idle
-        var outbox = Outbox(allocator: ByteBufferAllocator())
+        var outbox = Outbox()
         var drainScheduled = false
         var closed = false
         var spaceWaiters: [SpaceWaiter] = []
@@ -98,17 +98,9 @@ final class PeerLink: Sendable {
     /// or drained, waits for room (at most ``stallLimit``); a peer that made no progress in
     /// that time is stalled, and the oldest message is dropped with a warning instead.
     func send(deadline: NIODeadline, encode: (inout ByteBuffer) throws -> Void) async throws {
-        while true {
-            let action = try enqueue(deadline: deadline, mayWait: NIODeadline.now() < deadline) {
-                try $0.append(deadline: deadline, encode: encode)
-            }
-            if case .waitForSpace(let until) = action {
-                await waitForSpace(until: until)
-            } else {
-                _ = perform(action)
-                return
-            }
-        }
+        var frame = ByteBuffer()
+        try encode(&frame)
+        await send(frame, deadline: deadline)
     }
 
     /// Queues one encoded topic message, waiting for room as ``send(deadline:encode:)`` does.
@@ -180,24 +172,26 @@ final class PeerLink: Sendable {
     /// Hands every waiting message to `connection` and flushes once (on its event loop).
     func drain(_ connection: ClientConnection) {
         let channel = connection.channel
-        let now = NIODeadline.now()
-        let (taken, waiters) = state.withLock { state -> (Outbox.Taken, [SpaceWaiter]) in
-            guard case .connected(let current) = state.connection, current === connection else {
-                return (Outbox.Taken(), [])
-            }
+        // The messages are swapped out under the lock (the senders wait for it), with the
+        // empty outbox made before it.
+        var taken = Outbox()
+        let waiters = state.withLock { state -> [SpaceWaiter] in
+            guard case .connected(let current) = state.connection, current === connection else { return [] }
             // Not writable: stay scheduled; channelWritabilityChanged drains again.
-            guard channel.isWritable else { return (Outbox.Taken(), []) }
+            guard channel.isWritable else { return [] }
             state.drainScheduled = false
             state.stalled = false
+            swap(&taken, &state.outbox)
             defer { state.spaceWaiters = [] }
-            return (state.outbox.takeAll(now: now), state.spaceWaiters)
+            return state.spaceWaiters
         }
-        if !taken.writes.isEmpty {
-            for buffer in taken.writes { channel.write(buffer, promise: nil) }
+        let writes = taken.writes(now: NIODeadline.now())
+        if !writes.buffers.isEmpty {
+            for buffer in writes.buffers { channel.write(buffer, promise: nil) }
             channel.flush()
         }
-        if taken.expired > 0 {
-            settings.logger.warning("\(taken.expired) topic message(s) to node=\(nodeID) expired waiting to be sent; dropped")
+        if writes.expired > 0 {
+            settings.logger.warning("\(writes.expired) topic message(s) to node=\(nodeID) expired waiting to be sent; dropped")
         }
         for waiter in waiters { waiter.continuation.resume() }
     }
