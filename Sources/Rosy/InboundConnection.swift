@@ -94,7 +94,7 @@ final class TopicInbox: Sendable {
 /// (handled in order), service requests run concurrently and write their responses back.
 /// A framing error closes this connection with one log line.
 ///
-/// It decodes frames itself (a single-step decoder, no pipeline hop per frame).
+/// It decodes frames itself (a ``FrameAssembler``, no pipeline hop per frame).
 final class InboundConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
@@ -102,7 +102,7 @@ final class InboundConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
 
     private let dispatcher: InboundDispatcher
     private let logger: Logger
-    private var decoder: NIOSingleStepByteToMessageProcessor<InboundFrameDecoder>
+    private var assembler: FrameAssembler<InboundFrameDecoder>
     private var failed = false
     private var inbox: TopicInbox?
     private var batch: [TopicMessageFrame] = []
@@ -115,7 +115,7 @@ final class InboundConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
     init(dispatcher: InboundDispatcher, logger: Logger, maximumMessageSize: Int) {
         self.dispatcher = dispatcher
         self.logger = logger
-        self.decoder = NIOSingleStepByteToMessageProcessor(InboundFrameDecoder(maximumMessageSize: maximumMessageSize))
+        self.assembler = FrameAssembler(InboundFrameDecoder(maximumMessageSize: maximumMessageSize))
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -154,7 +154,7 @@ final class InboundConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
         self.batch = []
         var batchBytes = self.batchBytes
         do {
-            try decoder.process(buffer: Self.unwrapInboundIn(data)) { frame in
+            try assembler.process(Self.unwrapInboundIn(data)) { frame in
                 switch frame {
                 case .topicMessage(let frame):
                     batchBytes += TopicInbox.size(of: frame)
@@ -169,16 +169,6 @@ final class InboundConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
             self.batch = batch
             self.batchBytes = batchBytes
             fail(context: context, error: error)
-        }
-    }
-
-    private func handle(_ frame: InboundFrame, context: ChannelHandlerContext) {
-        switch frame {
-        case .topicMessage(let frame):
-            batchBytes += TopicInbox.size(of: frame)
-            batch.append(frame)
-        case .serviceRequest(let request):
-            handle(request, context: context)
         }
     }
 
@@ -202,7 +192,7 @@ final class InboundConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
     func channelInactive(context: ChannelHandlerContext) {
         if !failed {
             do {
-                try decoder.finishProcessing(seenEOF: true) { frame in handle(frame, context: context) }
+                try assembler.finish()
             } catch {
                 fail(context: context, error: error)
             }

@@ -6,6 +6,12 @@ enum FrameDecoderState: Sendable, Hashable {
     case waitingForFrame
     case waitingForRestOfFrame(totalBytes: Int)
 
+    /// How many bytes, from its start, the frame being read needs at least (`nil` between frames).
+    var awaitedBytes: Int? {
+        if case .waitingForRestOfFrame(let total) = self { return total }
+        return nil
+    }
+
     /// One step of either decoder: nothing until the bytes of the frame whose size is known
     /// have arrived; then `read` either returns the frame (consumed from `buffer`), says how
     /// many bytes it needs at least, or fails with the ``FrameError`` to close on.
@@ -31,6 +37,17 @@ enum FrameDecoderState: Sendable, Hashable {
         }
     }
 
+    /// For a cumulation buffer that `ByteToMessageHandler` grows read by read: once the frame
+    /// being read is known to need more room than the buffer has, moves its bytes into a buffer
+    /// sized for the whole frame, so that the reads which follow are appended without the
+    /// buffer being grown (and copied) again and again.
+    func makeRoom(in buffer: inout ByteBuffer) {
+        guard let awaited = awaitedBytes, awaited > buffer.capacity - buffer.readerIndex else { return }
+        var room = ByteBufferAllocator().buffer(capacity: awaited + 512)
+        room.writeBuffer(&buffer)
+        buffer = room
+    }
+
     /// Compacts only once much has been read and little is left: decoded frames hold slices
     /// of the buffer, so moving bytes copies them.
     static func shouldReclaimBytes(_ buffer: ByteBuffer) -> Bool {
@@ -44,15 +61,17 @@ public let defaultMaximumMessageSize = 256 * 1024 * 1024
 /// Decodes what clients send to a node's server: topic messages and service requests.
 ///
 /// Use it in a pipeline (`ByteToMessageHandler(InboundFrameDecoder())`) or on its own,
-/// one step at a time (`NIOSingleStepByteToMessageProcessor`). It throws ``FrameError``
+/// read by read (`FrameAssembler(InboundFrameDecoder())`, which copies least). It throws ``FrameError``
 /// for an unknown prefix, a frame over `maximumMessageSize`, invalid UTF-8, or a stream
 /// that ends inside a frame; the connection should then be closed.
-public struct InboundFrameDecoder: ByteToMessageDecoder, NIOSingleStepByteToMessageDecoder, Sendable {
+public struct InboundFrameDecoder: ByteToMessageDecoder, NIOSingleStepByteToMessageDecoder, SizedFrameDecoder, Sendable {
     public typealias InboundOut = InboundFrame
 
     /// The largest frame accepted, in bytes.
     public let maximumMessageSize: Int
     private var state = FrameDecoderState.waitingForFrame
+
+    public var awaitedBytes: Int? { state.awaitedBytes }
 
     public init(maximumMessageSize: Int = defaultMaximumMessageSize) {
         self.maximumMessageSize = maximumMessageSize
@@ -73,7 +92,10 @@ public struct InboundFrameDecoder: ByteToMessageDecoder, NIOSingleStepByteToMess
     }
 
     public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        guard let frame = try decode(buffer: &buffer) else { return .needMoreData }
+        guard let frame = try decode(buffer: &buffer) else {
+            state.makeRoom(in: &buffer)
+            return .needMoreData
+        }
         context.fireChannelRead(Self.wrapInboundOut(frame))
         return .continue
     }
@@ -87,12 +109,14 @@ public struct InboundFrameDecoder: ByteToMessageDecoder, NIOSingleStepByteToMess
 
 /// Decodes what a node's server sends back to a client: service responses.
 /// Errors as ``InboundFrameDecoder``.
-public struct ServiceResponseDecoder: ByteToMessageDecoder, NIOSingleStepByteToMessageDecoder, Sendable {
+public struct ServiceResponseDecoder: ByteToMessageDecoder, NIOSingleStepByteToMessageDecoder, SizedFrameDecoder, Sendable {
     public typealias InboundOut = ServiceResponseFrame
 
     /// The largest frame accepted, in bytes.
     public let maximumMessageSize: Int
     private var state = FrameDecoderState.waitingForFrame
+
+    public var awaitedBytes: Int? { state.awaitedBytes }
 
     public init(maximumMessageSize: Int = defaultMaximumMessageSize) {
         self.maximumMessageSize = maximumMessageSize
@@ -113,7 +137,10 @@ public struct ServiceResponseDecoder: ByteToMessageDecoder, NIOSingleStepByteToM
     }
 
     public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        guard let frame = try decode(buffer: &buffer) else { return .needMoreData }
+        guard let frame = try decode(buffer: &buffer) else {
+            state.makeRoom(in: &buffer)
+            return .needMoreData
+        }
         context.fireChannelRead(Self.wrapInboundOut(frame))
         return .continue
     }

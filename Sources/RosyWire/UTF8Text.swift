@@ -4,6 +4,11 @@ enum UTF8Text {
     @inline(__always)
     static func decode(_ bytes: UnsafeRawBufferPointer) -> String? {
         let units = bytes.assumingMemoryBound(to: UInt8.self)
+        // Long text: the standard library's own check (ASCII first) is as fast as ours and
+        // saves a second pass; for short text its fixed cost is higher (crossover ~2 kB).
+        if bytes.count >= 4096, #available(macOS 15, iOS 18, tvOS 18, watchOS 11, visionOS 2, *) {
+            return String(validating: units, as: UTF8.self)
+        }
         if isASCII(bytes) { return String(decoding: units, as: UTF8.self) }  // the common case, no generic validation
         if #available(macOS 15, iOS 18, tvOS 18, watchOS 11, visionOS 2, *) {
             return String(validating: units, as: UTF8.self)

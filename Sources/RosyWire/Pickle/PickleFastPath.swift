@@ -11,17 +11,19 @@ enum PickleFastPath {
             guard p[1] <= PickleOpcode.highestProtocol else { return nil }
             pos = 2
         }
-        if pos < end, p[pos] == PickleOpcode.frame {
-            guard end - pos >= 9 else { return nil }
-            let length = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: pos + 1, as: UInt64.self))
-            pos += 9
-            guard length <= UInt64(end - pos) else { return nil }
-        }
         var items: (Value, Value, Value) = (.none, .none, .none)
         var count = 0
         while pos < end {
             let op = p[pos]
             switch op {
+            case PickleOpcode.frame:
+                // Python ends a frame before a large str or bytes and starts a new one after
+                // it (`(time, 'A' * 1_000_000)` has two), so frames come between items too.
+                guard end - pos >= 9 else { return nil }
+                let length = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: pos + 1, as: UInt64.self))
+                pos += 9
+                guard length <= UInt64(end - pos) else { return nil }
+                continue
             case PickleOpcode.stop:
                 guard count == 1 else { return nil }
                 return (items.0, pos + 1)

@@ -1,0 +1,109 @@
+import NIOCore
+
+/// A frame decoder that can tell how many bytes the frame it is reading needs.
+public protocol SizedFrameDecoder: NIOSingleStepByteToMessageDecoder {
+    /// How many bytes, from its start, the frame being read needs at least; `nil` between frames.
+    var awaitedBytes: Int? { get }
+}
+
+/// Turns the reads of one connection into frames, copying each byte at most once.
+///
+/// Frames that lie whole in one read are decoded from that read's buffer (their data items
+/// are slices of it, no copy). A frame that spans reads is gathered in a buffer of its own,
+/// sized for the whole frame as soon as its header tells how large it is: a 1 MB message
+/// that arrives in twenty reads is copied once, not once per growth of a shared buffer, and
+/// the reads' buffers go back to the channel's pool instead of being held by a partial frame.
+///
+/// ```swift
+/// var assembler = FrameAssembler(InboundFrameDecoder(maximumMessageSize: limit))
+/// try assembler.process(bytesRead) { frame in handle(frame) }
+/// try assembler.finish()  // at end of stream: throws if a frame was cut off
+/// ```
+///
+/// Errors are the decoder's (``FrameError``); after one the connection should be closed.
+public struct FrameAssembler<Decoder: SizedFrameDecoder> {
+    private var decoder: Decoder
+    /// The start of a frame that spans reads, in a buffer of its own (read index 0).
+    private var partial: ByteBuffer?
+    private let allocator: ByteBufferAllocator
+
+    /// Room left after the awaited bytes of a gathered frame: the few fields after a large
+    /// data item (a keyword count, a name, a length) then fit without growing the buffer.
+    static var slack: Int { 512 }
+
+    public init(_ decoder: Decoder, allocator: ByteBufferAllocator = ByteBufferAllocator()) {
+        self.decoder = decoder
+        self.allocator = allocator
+    }
+
+    /// Bytes held of a frame that is not complete yet.
+    public var bufferedBytes: Int { partial?.readableBytes ?? 0 }
+
+    /// Decodes every frame that `input` completes, in order, and keeps the start of an
+    /// incomplete last one.
+    public mutating func process(_ input: ByteBuffer, _ receive: (Decoder.InboundOut) throws -> Void) throws {
+        var input = input
+        if var gathered = partial {
+            partial = nil
+            guard let frame = try complete(&gathered, from: &input) else {
+                partial = gathered
+                return
+            }
+            try receive(frame)
+            if gathered.readableBytes > 0 {
+                // Not reached: a frame ends exactly where its awaited bytes end. Carry on from the rest.
+                gathered.writeBuffer(&input)
+                input = gathered
+            }
+        }
+        while let frame = try decoder.decode(buffer: &input) {
+            try receive(frame)
+        }
+        if input.readableBytes > 0 {
+            partial = keep(&input)
+        }
+    }
+
+    /// The end of the stream: throws ``FrameError/truncatedFrame(leftoverBytes:)`` when it
+    /// cuts a frame off.
+    public mutating func finish() throws {
+        let leftover = bufferedBytes
+        partial = nil
+        if leftover > 0 { throw FrameError.truncatedFrame(leftoverBytes: leftover) }
+    }
+
+    /// Moves bytes from `input` into `gathered`, no more than the frame needs, until the
+    /// frame is complete (returned) or `input` is used up (nil).
+    private mutating func complete(_ gathered: inout ByteBuffer, from input: inout ByteBuffer) throws -> Decoder.InboundOut? {
+        while true {
+            let awaited = max(decoder.awaitedBytes ?? 0, gathered.readableBytes + 1)
+            let missing = awaited - gathered.readableBytes
+            guard input.readableBytes >= missing else {
+                reserve(&gathered, total: gathered.readableBytes + input.readableBytes)
+                gathered.writeBuffer(&input)
+                return nil
+            }
+            reserve(&gathered, total: awaited)
+            var piece = input.readSlice(length: missing) ?? ByteBuffer()
+            gathered.writeBuffer(&piece)
+            if let frame = try decoder.decode(buffer: &gathered) { return frame }
+        }
+    }
+
+    /// Makes room for `total` bytes in `gathered` (which is ours alone, read index 0); when
+    /// it grows, it grows to the awaited size and more, so a frame is moved at most a few times.
+    private func reserve(_ gathered: inout ByteBuffer, total: Int) {
+        guard gathered.capacity < total else { return }
+        let wanted = max(total, decoder.awaitedBytes ?? 0)
+        gathered.reserveCapacity(max(wanted + Self.slack, gathered.capacity * 2))
+    }
+
+    /// The rest of a read, an incomplete frame, copied into a buffer sized for the whole frame
+    /// as far as it is known.
+    private func keep(_ input: inout ByteBuffer) -> ByteBuffer {
+        let total = max(decoder.awaitedBytes ?? 0, input.readableBytes)
+        var gathered = allocator.buffer(capacity: total + Self.slack)
+        gathered.writeBuffer(&input)
+        return gathered
+    }
+}
