@@ -96,6 +96,13 @@ final class NodeServers: Sendable {
         return 0
     }
 
+    /// Reads per wake-up of a connection (each up to 1 MiB). Few enough that the listeners,
+    /// which run on the same event loop, keep up within a few large messages: the buffers
+    /// of those messages are then free again for the next ones (see ``FrameAssembler``),
+    /// and fresh memory would cost a page fault every 4 KiB. Small messages lose nothing:
+    /// one read holds thousands of them.
+    static let readsPerWakeUp: UInt = 4
+
     private func bootstrap(tcp: Bool) -> ServerBootstrap {
         let dispatcher = self.dispatcher
         let logger = self.logger
@@ -103,7 +110,7 @@ final class NodeServers: Sendable {
         var bootstrap = ServerBootstrap(group: options.eventLoopGroup)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelOption(.maxMessagesPerRead, value: Self.readsPerWakeUp)
             .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 4096, initial: 65536, maximum: 1024 * 1024))
         if tcp {
             bootstrap = bootstrap.childChannelOption(.socketOption(.tcp_nodelay), value: 1)

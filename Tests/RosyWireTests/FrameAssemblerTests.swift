@@ -110,6 +110,32 @@ final class FrameAssemblerTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(item.storageCapacity, frameSize)
     }
 
+    /// Once a large frame is let go, the next one is gathered in the same memory; while it is
+    /// still held, the next one gets memory of its own.
+    func testTheBufferOfALargeFrameIsUsedAgainOnceLetGo() throws {
+        let frame = try topicFrame("big", [.bytes(Array(repeating: 0x42, count: 500_000))])
+        var assembler = FrameAssembler(InboundFrameDecoder())
+        func next() throws -> ByteBuffer {
+            var stream = frame
+            var frames: [InboundFrame] = []
+            while let read = stream.readSlice(length: min(50_000, stream.readableBytes)), read.readableBytes > 0 {
+                try assembler.process(read) { frames.append($0) }
+            }
+            guard frames.count == 1, case .topicMessage(let message) = frames[0], let item = message.arguments.args.first else {
+                throw FrameError.truncatedFrame(leftoverBytes: 0)
+            }
+            return item
+        }
+        func address(_ item: ByteBuffer) -> UInt? { item.withUnsafeReadableBytes { $0.baseAddress.map { UInt(bitPattern: $0) } } }
+        let first = address(try next())  // let go at once
+        let second = try next()
+        XCTAssertEqual(address(second), first, "the let-go buffer is used again")
+        let third = try next()
+        XCTAssertNotEqual(address(third), address(second), "a held buffer is not written over")
+        XCTAssertEqual(Array(second.readableBytesView.prefix(3)), [3, 0x42, 0x42])
+        XCTAssertEqual(second, third)
+    }
+
     func testAFrameOverTheLimitIsAnErrorBeforeItsDataArrives() throws {
         var assembler = FrameAssembler(InboundFrameDecoder(maximumMessageSize: 1000))
         var frames: [InboundFrame] = []
