@@ -2,6 +2,11 @@ import Logging
 import NIOCore
 import RosyWire
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The topic messages read from one connection and not yet handled, in order.
 ///
@@ -111,6 +116,8 @@ final class InboundConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
     private var paused = false
     /// Where this connection's listeners and services run: its own event loop.
     private var executor: EventLoopTaskExecutor?
+    /// TCP only: wake up for a large frame's data in large pieces.
+    private var readLowWatermark: ReadLowWatermark?
 
     init(dispatcher: InboundDispatcher, logger: Logger, maximumMessageSize: Int) {
         self.dispatcher = dispatcher
@@ -131,6 +138,9 @@ final class InboundConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
         let dispatcher = self.dispatcher
         let executor = EventLoopTaskExecutor(context.eventLoop)
         self.executor = executor
+        if let address = context.channel.localAddress, address.protocol != .unix {
+            readLowWatermark = ReadLowWatermark()
+        }
         Task(executorPreference: executor) {
             var cache = InboundDispatcher.ListenerCache()
             while let batch = await inbox.next() {
@@ -185,6 +195,7 @@ final class InboundConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
+        readLowWatermark?.follow(missingBytes: assembler.missingBytes, channel: context.channel)
         flushBatch()
         context.fireChannelReadComplete()
     }
@@ -246,6 +257,36 @@ final class InboundConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
         if readHeld {
             readHeld = false
             context.read()
+        }
+    }
+}
+
+/// While a large frame arrives over TCP, the socket reports itself readable only once a
+/// good part of the frame's missing bytes is there (`SO_RCVLOWAT`), never more than the frame
+/// still needs: a 1 MB message then takes a few wake-ups and reads instead of one per TCP
+/// window update (a quarter of the receiver's time). Between frames it is back at one byte.
+private struct ReadLowWatermark {
+    /// Frames missing fewer bytes than this wake up as usual.
+    static let threshold = 128 * 1024
+    /// The most bytes waited for at once.
+    static let ceiling = 512 * 1024
+    private static let option = ChannelOptions.Types.SocketOption(
+        level: .socket, name: NIOBSDSocket.Option(rawValue: CInt(SO_RCVLOWAT)))
+
+    private var current = 1
+    private var failed = false
+
+    mutating func follow(missingBytes: Int, channel: any Channel) {
+        guard !failed else { return }
+        let wanted = missingBytes >= Self.threshold ? min(missingBytes, Self.ceiling) : 1
+        guard wanted != current else { return }
+        do {
+            try channel.syncOptions?.setOption(Self.option, value: wanted)
+            current = wanted
+        } catch {
+            // The socket refused it: wake up as usual from now on.
+            failed = true
+            try? channel.syncOptions?.setOption(Self.option, value: 1)
         }
     }
 }

@@ -50,6 +50,12 @@ public struct FrameAssembler<Decoder: SizedFrameDecoder> {
     /// Bytes held of a frame that is not complete yet.
     public var bufferedBytes: Int { partial?.readableBytes ?? 0 }
 
+    /// Bytes the frame being gathered still needs at least (0 between frames).
+    public var missingBytes: Int {
+        guard let partial, let awaited = decoder.awaitedBytes else { return 0 }
+        return max(awaited - partial.readableBytes, 0)
+    }
+
     /// Decodes every frame that `input` completes, in order, and keeps the start of an
     /// incomplete last one.
     public mutating func process(_ input: ByteBuffer, _ receive: (Decoder.InboundOut) throws -> Void) throws {
