@@ -1,3 +1,4 @@
+import OrderedCollections
 import Foundation
 import Logging
 import NIOCore
@@ -290,13 +291,13 @@ public final class Node: Sendable {
     }
 
     /// A buffer for one frame, sized so that encoding rarely grows it.
-    func makeBuffer(name: String, args: [Value], kwargs: [String: Value]) -> ByteBuffer {
+    func makeBuffer(name: String, args: [Value], kwargs: Kwargs) -> ByteBuffer {
         allocator.buffer(capacity: estimatedFrameSize(name: name, args: args, kwargs: kwargs))
     }
 
     /// About how many bytes a frame with these arguments takes (at least as many, for
     /// strings and bytes).
-    func estimatedFrameSize(name: String, args: [Value], kwargs: [String: Value]) -> Int {
+    func estimatedFrameSize(name: String, args: [Value], kwargs: Kwargs) -> Int {
         var estimate = 16 + name.utf8.count
         for arg in args { estimate += Self.estimatedSize(arg) }
         for (key, value) in kwargs { estimate += 8 + key.utf8.count + Self.estimatedSize(value) }
