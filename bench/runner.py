@@ -98,9 +98,9 @@ def swift_session(binary: str, sock: str, args, long_run: bool = False) -> list[
 
 def key_of(row: dict) -> tuple:
     case = row["case"]
-    if case == "throughput":
+    if case in ("throughput", "throughput_plain"):
         return (case, row["socket"], row["size"])
-    if case == "service":
+    if case in ("service", "service_plain"):
         return (case, row["socket"], row["inflight"])
     return (case, row["socket"], None)
 
@@ -138,12 +138,20 @@ def table_rows(values: dict) -> list[tuple]:
                 rows.append((f"topic {size_label(size)} {sock}", "MB/s",
                              ("throughput", sock, size), "mb_per_s", True))
     for sock in SOCKETS:
+        for size in (0, 1000):
+            rows.append((f"topic {size_label(size)} {sock}, Swift sender in a plain task", "msg/s",
+                         ("throughput_plain", sock, size), "msgs_per_s", True))
+    for sock in SOCKETS:
         rows.append((f"latency p50 @1k/s {sock}", "µs", ("latency", sock, None), "p50_us", False))
         rows.append((f"latency p99 @1k/s {sock}", "µs", ("latency", sock, None), "p99_us", False))
     for sock in SOCKETS:
         for inflight in (1, 64):
             rows.append((f"service {inflight} in flight {sock}", "calls/s",
                          ("service", sock, inflight), "calls_per_s", True))
+    for sock in SOCKETS:
+        for inflight in (1, 64):
+            rows.append((f"service {inflight} in flight {sock}, Swift callers in plain tasks", "calls/s",
+                         ("service_plain", sock, inflight), "calls_per_s", True))
     rows.append(("receiver RSS at rest", "MB", ("rss_at_rest", "unix", None), "rss_kb", False))
     rows.append(("sender RSS at rest", "MB", ("rss_at_rest", "unix", None), "driver_rss_kb", False))
     return rows
@@ -172,7 +180,10 @@ def render_table(values: dict) -> str:
     lines = ["| case | unit | Swift | Python | raw | Swift/Python | Swift/raw |",
              "|---|---|---:|---:|---:|---:|---:|"]
     for label, unit, key, metric, _ in table_rows(values):
-        s, p, r = (median(values, impl, key, metric) for impl in ("swift", "python", "raw"))
+        # Python and raw have one form of each case: a `_plain` row compares with it.
+        base = (key[0].removesuffix("_plain"),) + key[1:]
+        s = median(values, "swift", key, metric)
+        p, r = (median(values, impl, base, metric) for impl in ("python", "raw"))
         lines.append(f"| {label} | {unit} | {fmt(s, unit)} | {fmt(p, unit)} | {fmt(r, unit)} "
                      f"| {ratio(s, p)} | {ratio(s, r)} |")
     return "\n".join(lines)

@@ -29,8 +29,12 @@ final class ClientConnection: Sendable {
     }
     private let state = Mutex(State())
 
+    /// A flush of written requests is queued on the event loop.
+    private let flushScheduled: NIOLoopBoundBox<Bool>
+
     init(channel: any Channel) {
         self.channel = channel
+        self.flushScheduled = NIOLoopBoundBox(false, eventLoop: channel.eventLoop)
     }
 
     /// Sends a service request frame (its id is filled in here) and waits for the response.
@@ -60,10 +64,27 @@ final class ClientConnection: Sendable {
                     }
                 }
                 FrameEncoder.setRequestID(id, inFrameAt: frame.readerIndex, of: &frame)
-                channel.writeAndFlush(frame).whenFailure { [self] error in
-                    self.fail(id: id, token: token, with: .connectionLost("\(error)"))
+                let request = frame
+                if channel.eventLoop.inEventLoop {
+                    write(request, id: id, token: token)
+                } else {
+                    channel.eventLoop.execute { self.write(request, id: id, token: token) }
                 }
             }
+        }
+    }
+
+    /// Writes a request (on the event loop). The flush comes once the loop has run every job
+    /// that was ready: requests sent together (many callers, one loop) go in one syscall.
+    private func write(_ request: ByteBuffer, id: UInt16, token: UInt64) {
+        channel.write(request).whenFailure { [self] error in
+            self.fail(id: id, token: token, with: .connectionLost("\(error)"))
+        }
+        if flushScheduled.value { return }
+        flushScheduled.value = true
+        channel.eventLoop.execute { [self] in
+            flushScheduled.value = false
+            channel.flush()
         }
     }
 

@@ -1,3 +1,4 @@
+import OrderedCollections
 import Logging
 import NIOCore
 import RosyWire
@@ -126,14 +127,14 @@ final class InboundDispatcher: Sendable {
         return buffer
     }
 
-    private func decode(_ arguments: RawArguments) throws -> ([Value], [String: Value]) {
+    private func decode(_ arguments: RawArguments) throws -> ([Value], Kwargs) {
         var args: [Value] = []
         args.reserveCapacity(arguments.args.count)
         for item in arguments.args {
             var item = item
             args.append(try codec.decode(&item))
         }
-        var kwargs: [String: Value] = [:]
+        var kwargs: Kwargs = [:]
         if !arguments.kwargs.isEmpty {
             kwargs.reserveCapacity(arguments.kwargs.count)
             for kwarg in arguments.kwargs {

@@ -1,3 +1,4 @@
+import OrderedCollections
 import RosyWire
 
 /// A message received on a topic: the topic, and the sender's positional and keyword arguments.
@@ -11,9 +12,9 @@ import RosyWire
 public struct TopicMessage: Sendable, Hashable {
     public var topic: String
     public var args: [Value]
-    public var kwargs: [String: Value]
+    public var kwargs: Kwargs
 
-    public init(topic: String, args: [Value] = [], kwargs: [String: Value] = [:]) {
+    public init(topic: String, args: [Value] = [], kwargs: Kwargs = [:]) {
         self.topic = topic
         self.args = args
         self.kwargs = kwargs
@@ -24,9 +25,9 @@ public struct TopicMessage: Sendable, Hashable {
 public struct ServiceRequest: Sendable, Hashable {
     public var service: String
     public var args: [Value]
-    public var kwargs: [String: Value]
+    public var kwargs: Kwargs
 
-    public init(service: String, args: [Value] = [], kwargs: [String: Value] = [:]) {
+    public init(service: String, args: [Value] = [], kwargs: Kwargs = [:]) {
         self.service = service
         self.args = args
         self.kwargs = kwargs

@@ -1,3 +1,4 @@
+import OrderedCollections
 import RosyWire
 
 extension TopicMessage {
@@ -33,7 +34,7 @@ extension Node {
     /// struct Pose: Codable { var x: Double; var y: Double }
     /// try await node.send("pose", encoding: Pose(x: 1, y: 2))
     /// ```
-    public func send(_ topic: String, encoding value: some Encodable, kwargs: [String: Value] = [:]) async throws {
+    public func send(_ topic: String, encoding value: some Encodable, kwargs: Kwargs = [:]) async throws {
         try await send(topic, args: [try Value(encoding: value)], kwargs: kwargs)
     }
 

@@ -1,3 +1,4 @@
+import OrderedCollections
 import NIOCore
 import RosyDiscovery
 import RosyWire
@@ -35,12 +36,12 @@ extension Node {
     ///
     /// Throws ``ServiceCallError`` (no provider, remote error with the provider's text,
     /// connection lost, timeout) or, before sending, ``FrameError``/``CodecError``.
-    public func call(_ service: String, _ args: Value..., kwargs: [String: Value] = [:], timeout: Duration? = nil) async throws -> Value {
+    public func call(_ service: String, _ args: Value..., kwargs: Kwargs = [:], timeout: Duration? = nil) async throws -> Value {
         try await call(service, args: args, kwargs: kwargs, timeout: timeout)
     }
 
     /// Calls `service` with the arguments as an array.
-    public func call(_ service: String, args: [Value], kwargs: [String: Value] = [:], timeout: Duration? = nil) async throws -> Value {
+    public func call(_ service: String, args: [Value], kwargs: Kwargs = [:], timeout: Duration? = nil) async throws -> Value {
         try FrameEncoder.validate(name: service, args: args, kwargs: kwargs)
         let providers = topology.providers(of: service)
         guard let provider = options.serviceLoadBalancer.chooseNode(providers, service: service) else {
@@ -99,11 +100,11 @@ public struct ServiceHandle: Sendable {
     public let node: Node
     public let name: String
 
-    public func call(_ args: Value..., kwargs: [String: Value] = [:], timeout: Duration? = nil) async throws -> Value {
+    public func call(_ args: Value..., kwargs: Kwargs = [:], timeout: Duration? = nil) async throws -> Value {
         try await node.call(name, args: args, kwargs: kwargs, timeout: timeout)
     }
 
-    public func callAsFunction(_ args: Value..., kwargs: [String: Value] = [:], timeout: Duration? = nil) async throws -> Value {
+    public func callAsFunction(_ args: Value..., kwargs: Kwargs = [:], timeout: Duration? = nil) async throws -> Value {
         try await node.call(name, args: args, kwargs: kwargs, timeout: timeout)
     }
 

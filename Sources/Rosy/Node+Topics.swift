@@ -1,3 +1,4 @@
+import OrderedCollections
 import NIOCore
 import RosyDiscovery
 import RosyWire
@@ -14,7 +15,7 @@ extension Node {
     /// 255 bytes or there are more than 255 args or kwargs, and ``CodecError`` when the
     /// codec cannot encode an argument.
     @inlinable
-    nonisolated(nonsending) public func send(_ topic: String, _ args: Value..., kwargs: [String: Value] = [:]) async throws {
+    nonisolated(nonsending) public func send(_ topic: String, _ args: Value..., kwargs: Kwargs = [:]) async throws {
         try await send(topic, args: args, kwargs: kwargs)
     }
 
@@ -22,7 +23,7 @@ extension Node {
     ///
     /// It runs on the caller's executor (`nonisolated(nonsending)`): it never blocks, and
     /// a sender in a loop then pays no executor hop per message.
-    nonisolated(nonsending) public func send(_ topic: String, args: [Value], kwargs: [String: Value] = [:]) async throws {
+    nonisolated(nonsending) public func send(_ topic: String, args: [Value], kwargs: Kwargs = [:]) async throws {
         try FrameEncoder.validate(name: topic, args: args, kwargs: kwargs)
         let listeners = topology.listeners(of: topic)
         if listeners.isEmpty { return }
@@ -145,7 +146,7 @@ public struct TopicHandle: Sendable {
     public let node: Node
     public let name: String
 
-    public func send(_ args: Value..., kwargs: [String: Value] = [:]) async throws {
+    public func send(_ args: Value..., kwargs: Kwargs = [:]) async throws {
         try await node.send(name, args: args, kwargs: kwargs)
     }
 

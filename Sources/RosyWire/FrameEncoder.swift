@@ -34,7 +34,7 @@ public enum FrameEncoder {
     /// the header goes in with one write (each `ByteBuffer` write costs a dynamic
     /// exclusivity check).
     public static func writeTopicMessage(
-        topic: String, args: [Value], kwargs: [String: Value], codec: any MessageCodec, into buffer: inout ByteBuffer
+        topic: String, args: [Value], kwargs: Kwargs, codec: any MessageCodec, into buffer: inout ByteBuffer
     ) throws {
         try validate(name: topic, args: args, kwargs: kwargs)
         let start = buffer.writerIndex
@@ -55,7 +55,7 @@ public enum FrameEncoder {
     /// Appends a service request frame, as the generic form does, for a node's own codec
     /// held as an existential (not generic: nothing is looked up at run time per call).
     public static func writeServiceRequest(
-        id: UInt16, service: String, args: [Value], kwargs: [String: Value], codec: any MessageCodec,
+        id: UInt16, service: String, args: [Value], kwargs: Kwargs, codec: any MessageCodec,
         into buffer: inout ByteBuffer
     ) throws {
         try validate(name: service, args: args, kwargs: kwargs)
@@ -78,7 +78,7 @@ public enum FrameEncoder {
     }
 
     /// Checks a frame's name and argument counts against the wire's limits.
-    public static func validate(name: String, args: [Value], kwargs: [String: Value]) throws {
+    public static func validate(name: String, args: [Value], kwargs: Kwargs) throws {
         try validateName(name)
         guard args.count <= 255 else { throw FrameError.tooManyArguments(count: args.count) }
         guard kwargs.count <= 255 else { throw FrameError.tooManyArguments(count: kwargs.count) }

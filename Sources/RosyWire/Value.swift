@@ -123,3 +123,10 @@ extension Value {
     }
     public var dictValue: OrderedDictionary<Value, Value>? { if case .dict(let d) = self { return d } else { return nil } }
 }
+
+/// A message's keyword arguments, in the order they were given (as Python keeps them).
+///
+/// ```swift
+/// try await node.send("greeting", "hello", kwargs: ["name": "world", "times": 2])
+/// ```
+public typealias Kwargs = OrderedDictionary<String, Value>

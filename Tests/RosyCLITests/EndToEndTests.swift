@@ -73,12 +73,12 @@ final class EndToEndTests: XCTestCase {
         echo.waitFor("topic='some-topic'")
         echo.waitFor("  d={'k': [1, None]}")
         XCTAssertEqual(echo.interrupt(), 0, echo.stderr)
-        // rosy's block: blank line, [timestamp], topic, args, kwargs (kwargs in key order here).
+        // rosy's block: blank line, [timestamp], topic, args, kwargs (in the order sent, as rosy).
         let block = try XCTUnwrap(echo.stdout.components(separatedBy: "\n\n[").dropFirst().first)
         let lines = block.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         XCTAssertTrue(lines[0].hasSuffix("]"), block)
         XCTAssertEqual(Array(lines.dropFirst()), ["topic='some-topic'", "args:", "  0: 'hello world'", "  1: 42", "  2: (1, b'\\x00')",
-                                                  "kwargs:", "  d={'k': [1, None]}", "  pi=3.14", ""])
+                                                  "kwargs:", "  pi=3.14", "  d={'k': [1, None]}", ""])
     }
 
     func testEchoJSON() throws {

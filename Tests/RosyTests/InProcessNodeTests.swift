@@ -184,6 +184,32 @@ final class InProcessNodeTests: XCTestCase {
         await receiver.stop()
     }
 
+    func testSendingAndCallingFromTheNodesOwnExecutor() async throws {
+        let mesh = InProcessMesh()
+        let sender = try await Node.start(name: "sender", options: .inProcess(mesh))
+        let receiver = try await Node.start(name: "receiver", options: .inProcess(mesh))
+        let received = Collector<Int64>()
+        try await receiver.listen("count") { received.append($0.args.first?.intValue ?? -1) }
+        try await receiver.addService("double") { request in .int((request.args.first?.intValue ?? 0) * 2) }
+        let ready = await sender.waitForListener("count", timeout: .seconds(30))
+        let providing = await sender.waitForProvider("double", timeout: .seconds(30))
+        XCTAssertTrue(ready && providing)
+        let results = try await withTaskExecutorPreference(sender.taskExecutor) {
+            // More than the outbox holds, with no suspension in between: the sender waits for
+            // the drain that runs on its own thread.
+            for i in Int64(0)..<20_000 { try await sender.send("count", .int(i)) }
+            return try await withThrowingTaskGroup(of: Value.self) { group in
+                for i in Int64(0)..<64 { group.addTask { try await sender.call("double", .int(i)) } }
+                return try await group.reduce(into: [Value]()) { $0.append($1) }
+            }
+        }
+        try await received.wait(for: 20_000, timeout: .seconds(300))
+        XCTAssertEqual(received.values, Array(0..<20_000))
+        XCTAssertEqual(Set(results.compactMap(\.intValue)), Set((0..<64).map { Int64($0) * 2 }))
+        await sender.stop()
+        await receiver.stop()
+    }
+
     func testHandlesAndMessageSequence() async throws {
         let mesh = InProcessMesh()
         try await Node.withNode(name: "solo", options: .inProcess(mesh)) { node in

@@ -39,7 +39,7 @@ async def main():
         payload = ("hello", 42, 1.5, None, b"\x00\x01", [1, 2], {"k": (1, 2)})
     else:
         payload = ("hello", 42, 1.5, None, [1, 2], {"k": [1, 2]})
-    await sender.send("from-python", payload, {"name": "world"})
+    await sender.send("from-python", payload, {"zeta": 1, "name": "world", "alpha": 2})
     results = await asyncio.gather(*(caller.call("multiply", (i, 10), {}) for i in range(5)))
     print("results", results, flush=True)
     try:
@@ -127,7 +127,7 @@ asyncio.run(main())
             let (message, result) = try await runPythonClient(against: node, tcp: tcp)
             XCTAssertEqual(message.topic, "from-python")
             XCTAssertEqual(message.args, ["hello", 42, 1.5, .none, .bytes([0, 1]), [1, 2], ["k": .tuple([1, 2])]])
-            XCTAssertEqual(message.kwargs, ["name": "world"])
+            XCTAssertEqual(message.kwargs, ["zeta": 1, "name": "world", "alpha": 2], "kwargs in Python's order")
             let lines = result.stdout.split(separator: "\n").map(String.init)
             XCTAssertEqual(lines, [
                 "results [0, 10, 20, 30, 40]",
@@ -143,7 +143,7 @@ asyncio.run(main())
             let node = try await swiftNode(mesh: InProcessMesh(), tcp: false, codec: codec)
             let (message, result) = try await runPythonClient(against: node, tcp: false, codec: codec)
             XCTAssertEqual(message.args, ["hello", 42, 1.5, .none, [1, 2], ["k": [1, 2]]], codec)
-            XCTAssertEqual(message.kwargs, ["name": "world"], codec)
+            XCTAssertEqual(message.kwargs, ["zeta": 1, "name": "world", "alpha": 2], codec)
             XCTAssertEqual(result.stdout.split(separator: "\n").first.map(String.init), "results [0, 10, 20, 30, 40]", codec)
             await node.stop()
         }
@@ -169,8 +169,8 @@ asyncio.run(main())
             let ready = await node.waitForProvider("py-multiply", timeout: .seconds(30))
             XCTAssertTrue(ready)
 
-            try await node.send("to-python", "hello", .int(Int64(round)), kwargs: ["name": "world"])
-            try await python.waitForLine("received to-python ('hello', \(round)) {'name': 'world'}")
+            try await node.send("to-python", "hello", .int(Int64(round)), kwargs: ["zeta": 1, "name": "world", "alpha": 2])
+            try await python.waitForLine("received to-python ('hello', \(round)) {'zeta': 1, 'name': 'world', 'alpha': 2}")
 
             let products = try await withThrowingTaskGroup(of: Value.self) { group in
                 for a in Int64(0)..<5 { group.addTask { try await node.call("py-multiply", .int(a), 7) } }

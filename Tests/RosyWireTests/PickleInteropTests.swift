@@ -7,7 +7,7 @@ import XCTest
 /// The pickle codec against Python's own `pickle`, in both directions.
 final class PickleInteropTests: XCTestCase {
     static let allValues = SampleValues.ints + SampleValues.doubles + SampleValues.strings + SampleValues.bytes
-        + SampleValues.containers + SampleValues.sets + SampleValues.nonStringKeys + [.bool(true), .bool(false), .none]
+        + SampleValues.containers + SampleValues.shortTuples + SampleValues.sets + SampleValues.nonStringKeys + [.bool(true), .bool(false), .none]
 
     /// Swift writes; Python loads an equal object and dumps the very same bytes again.
     func testPythonLoadsWhatSwiftWritesAndDumpsTheSameBytes() throws {

@@ -141,5 +141,19 @@ enum SampleValues {
         ["mixed": .tuple([nil, true, false, 3, 4.5, "s", [1, [2, [3]]]])],
     ]
     static let sets: [Value] = [.set([]), .set([1]), .set(["one"]), .set([1, 2, 3]), .set(["a", "b", "c"]), [.set([.tuple([1, 2])])]]
+    /// Short tuples of scalars (the one-access fast path) and their edges.
+    static let shortTuples: [Value] = [
+        .tuple([.double(1764000000.123456), ""]), .tuple([.double(1.5), .string(String(repeating: "A", count: 1000))]),
+        .tuple([1.0, 2.0, 3.0]), .tuple([1.0, 2.0, 3.0, 4.0]), .tuple([nil]), .tuple([true, false, nil]),
+        .tuple([0, 255, 256, 65535, 65536, -1, 2_147_483_647, -2_147_483_648]),
+        .tuple([2_147_483_648]), .tuple([-2_147_483_649, 1]),
+        .tuple(["", ""]), .tuple(["a", "a"]), .tuple(["a", "b", "a"]), .tuple(["é", "é"]), .tuple(["€", "€"]),
+        .tuple([.bytes([]), .bytes([])]), .tuple([.bytes([7]), .bytes([7]), .bytes([8])]), .tuple([.bytes([]), ""]),
+        .tuple([.string(String(repeating: "y", count: 255)), .string(String(repeating: "y", count: 256))]),
+        .tuple([.bytes(Array(repeating: 1, count: 255)), .bytes(Array(repeating: 2, count: 256))]),
+        .tuple([.string(String(repeating: "z", count: 20000))]),
+        .tuple((0..<8).map { .int($0) }), .tuple((0..<9).map { .int($0) }),
+        .tuple([1, .tuple([2])]), .tuple([1, [2]]), .tuple(["😀 ü", .bytes([0, 255]), 1e-300]),
+    ]
     static let nonStringKeys: [Value] = [[1: "one", 2: "two"], [.tuple([1, 2]): nil, nil: true, 1.5: "x", .bytes([1]): 2]]
 }

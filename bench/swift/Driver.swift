@@ -31,12 +31,16 @@ struct Driver {
         if let longRunSeconds {
             try await longRun(node, seconds: longRunSeconds)
         } else {
+            // The sending task runs on the node's own executor, as Python rosy's sender runs
+            // on its node's asyncio loop; the `_plain` cases send from a plain task instead.
             if cases.contains("throughput") {
-                for size in sizes { try await throughput(node, size: size) }
+                for size in sizes { try await throughput(node, size: size, onNodeExecutor: true) }
+                for size in sizes where size <= 1000 { try await throughput(node, size: size, onNodeExecutor: false) }
             }
             if cases.contains("latency") { try await latency(node) }
             if cases.contains("service") {
-                for inflight in [1, 64] { try await serviceCalls(node, inflight: inflight) }
+                for inflight in [1, 64] { try await serviceCalls(node, inflight: inflight, onNodeExecutor: true) }
+                for inflight in [1, 64] { try await serviceCalls(node, inflight: inflight, onNodeExecutor: false) }
             }
         }
         await node.stop()
@@ -44,17 +48,17 @@ struct Driver {
 
     // MARK: cases
 
-    private func throughput(_ node: Node, size: Int) async throws {
+    private func throughput(_ node: Node, size: Int, onNodeExecutor: Bool) async throws {
         try await warmUp(node)
         _ = try await result(node)  // the responder counts (and uses CPU) from here on
         let before = Measure.processUsage()
-        try await flood(node, size: size, seconds: seconds)
+        try await flood(node, size: size, seconds: seconds, onNodeExecutor: onNodeExecutor)
         try await Task.sleep(for: .seconds(Self.drainSeconds))
         let got = try await result(node)
         let after = Measure.processUsage()
         let perSecond = got.seconds > 0 ? Double(got.delivered - 1) / got.seconds : 0
         let delivered = Double(max(1, got.delivered))
-        emit(["case": .text("throughput"), "socket": .text(socket.rawValue), "size": .int(size),
+        emit(["case": .text(onNodeExecutor ? "throughput" : "throughput_plain"), "socket": .text(socket.rawValue), "size": .int(size),
               "delivered": .int(got.delivered), "seconds": .number(got.seconds),
               "msgs_per_s": .number(perSecond), "mb_per_s": .number(perSecond * Double(size) / 1e6),
               "rss_kb": .int(got.rssKilobytes), "driver_rss_kb": .int(Measure.residentKilobytes()),
@@ -80,14 +84,14 @@ struct Driver {
               "p50_us": .number(got.p50Microseconds), "p99_us": .number(got.p99Microseconds)])
     }
 
-    private func serviceCalls(_ node: Node, inflight: Int) async throws {
+    private func serviceCalls(_ node: Node, inflight: Int, onNodeExecutor: Bool) async throws {
         _ = try await result(node)  // the responder's CPU count starts here
         let before = Measure.processUsage()
         let start = Measure.monotonicSeconds()
         let end = start + seconds
         let done = try await withThrowingTaskGroup(of: Int.self) { group in
             for _ in 0..<inflight {
-                group.addTask {
+                group.addTask(executorPreference: onNodeExecutor ? node.taskExecutor : nil) {
                     var calls = 0
                     while Measure.monotonicSeconds() < end {
                         _ = try await node.call("echo", 0)
@@ -102,7 +106,7 @@ struct Driver {
         let after = Measure.processUsage()
         let got = try await result(node)
         let calls = Double(max(1, done))
-        emit(["case": .text("service"), "socket": .text(socket.rawValue), "inflight": .int(inflight),
+        emit(["case": .text(onNodeExecutor ? "service" : "service_plain"), "socket": .text(socket.rawValue), "inflight": .int(inflight),
               "calls": .int(done), "seconds": .number(elapsed),
               "calls_per_s": .number(Double(done) / elapsed),
               "recv_cpu_us_per_call": .number(got.cpuSeconds * 1e6 / calls),
@@ -135,11 +139,13 @@ struct Driver {
         while Measure.monotonicSeconds() < end { try await node.send("warmup") }
     }
 
-    private func flood(_ node: Node, size: Int, seconds: Double) async throws {
+    private func flood(_ node: Node, size: Int, seconds: Double, onNodeExecutor: Bool = true) async throws {
         let filler = Value.string(String(repeating: "A", count: size))
         let end = Measure.monotonicSeconds() + seconds
-        while Measure.monotonicSeconds() < end {
-            try await node.send(BenchTopic.throughput, .tuple([.double(Measure.wallClockSeconds()), filler]))
+        try await withTaskExecutorPreference(onNodeExecutor ? node.taskExecutor : nil) {
+            while Measure.monotonicSeconds() < end {
+                try await node.send(BenchTopic.throughput, .tuple([.double(Measure.wallClockSeconds()), filler]))
+            }
         }
     }
 

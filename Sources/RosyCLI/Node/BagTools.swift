@@ -32,7 +32,7 @@ struct BagRecorder {
         for topic in topics {
             try await node.listen(topic) { message in
                 let recorded = RecordedMessage(time: nanosecondsNow(), topic: message.topic, args: message.args,
-                                               kwargs: OrderedDictionary(uniqueKeysWithValues: message.kwargs.sortedPairs))
+                                               kwargs: message.kwargs)
                 if sink.append(recorded), printDots {
                     say(".", terminator: "")
                 }
@@ -159,7 +159,7 @@ struct BagPlayer {
             }
             try Task.checkCancellation()
             try await node.send(message.topic, args: message.args,
-                                kwargs: Dictionary(uniqueKeysWithValues: message.kwargs.map { ($0.key, $0.value) }))
+                                kwargs: Kwargs(uniqueKeysWithValues: message.kwargs.map { ($0.key, $0.value) }))
             if log {
                 let time = LocalDateTime(nanosecondsSinceEpoch: message.time).pythonDescription
                 var text = "[\(time)] topic=\(message.topic.pythonQuoted)\n"

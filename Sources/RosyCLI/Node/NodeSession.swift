@@ -72,8 +72,3 @@ enum Interruption {
         }
     }
 }
-
-extension Dictionary where Key == String, Value == RosyWire.Value {
-    /// Keyword arguments in a stable order (the node API's dictionary has none): by key.
-    var sortedPairs: [(String, RosyWire.Value)] { sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }
-}

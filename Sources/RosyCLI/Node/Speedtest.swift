@@ -31,26 +31,29 @@ struct Speedtest {
                 try Task.checkCancellation()
                 say("Running speed test for \(pythonFloatRepr(options.runTime))s with message_size=\(options.messageSize)...")
                 let payload = Value.string(String(repeating: "A", count: options.messageSize))
-                let warmupEnd = ContinuousClock.now + .seconds(1)
-                while ContinuousClock.now < warmupEnd {
-                    try await node.send("warmup", args: [])
-                    try await pause(options.sleepTime)
+                // On the node's own executor, as rosy's sender runs on its node's event loop.
+                try await withTaskExecutorPreference(node.taskExecutor) {
+                    let warmupEnd = ContinuousClock.now + .seconds(1)
+                    while ContinuousClock.now < warmupEnd {
+                        try await node.send("warmup", args: [])
+                        try await pause(options.sleepTime)
+                    }
+                    var count = 0
+                    let start = ContinuousClock.now
+                    var end = start
+                    let runTime = Duration.seconds(options.runTime)
+                    while true {
+                        end = ContinuousClock.now
+                        if end - start >= runTime { break }
+                        let sendTime = Double(nanosecondsNow()) / 1e9
+                        try await node.send(topic, args: [.tuple([.double(sendTime), payload])])
+                        count += 1
+                        try await pause(options.sleepTime)
+                    }
+                    try await node.send("stop", args: [])
+                    let seconds = (end - start).seconds
+                    say("[\(NodeListing.display(node.id))] mps=\(Int((Double(count) / seconds).rounded()))")
                 }
-                var count = 0
-                let start = ContinuousClock.now
-                var end = start
-                let runTime = Duration.seconds(options.runTime)
-                while true {
-                    end = ContinuousClock.now
-                    if end - start >= runTime { break }
-                    let sendTime = Double(nanosecondsNow()) / 1e9
-                    try await node.send(topic, args: [.tuple([.double(sendTime), payload])])
-                    count += 1
-                    try await pause(options.sleepTime)
-                }
-                try await node.send("stop", args: [])
-                let seconds = (end - start).seconds
-                say("[\(NodeListing.display(node.id))] mps=\(Int((Double(count) / seconds).rounded()))")
             }
         } catch {
             await node.stop()

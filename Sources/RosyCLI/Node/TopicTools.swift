@@ -27,7 +27,7 @@ struct TopicEcho {
     /// rosy's echo block: a blank line, `[timestamp]`, `topic='...'`, args and kwargs.
     static func text(_ message: TopicMessage) -> String {
         "\n\(bracketedNow())\ntopic=\(message.topic.pythonQuoted)\n"
-            + argsAndKwargsText(args: message.args, kwargs: message.kwargs.sortedPairs)
+            + argsAndKwargsText(args: message.args, kwargs: message.kwargs.map { ($0.key, $0.value) })
     }
 
     /// One JSON object per line: `{"timestamp": ..., "time": ..., "topic": ..., "args": [...], "kwargs": {...}}`.
@@ -36,7 +36,7 @@ struct TopicEcho {
         let now = nanosecondsNow()
         let local = LocalDateTime(nanosecondsSinceEpoch: now).pythonDescription.replacingOccurrences(of: " ", with: "T")
         var kwargs = OrderedDictionary<Value, Value>()
-        for (key, value) in message.kwargs.sortedPairs { kwargs[.string(key)] = value }
+        for (key, value) in message.kwargs { kwargs[.string(key)] = value }
         let object: Value = .dict([
             "timestamp": .string(local), "time": .double(Double(now) / 1e9),
             "topic": .string(message.topic), "args": .list(message.args), "kwargs": .dict(kwargs),
@@ -85,7 +85,7 @@ struct TopicSend {
         if !node.hasListeners(topic) {
             FileHandle.standardError.write(Data("Warning: no node listens to \(topic.pythonQuoted); the message goes nowhere\n".utf8))
         }
-        try await node.send(topic, args: message.args, kwargs: Dictionary(uniqueKeysWithValues: message.kwargs.map { ($0.key, $0.value) }))
+        try await node.send(topic, args: message.args, kwargs: Kwargs(uniqueKeysWithValues: message.kwargs.map { ($0.key, $0.value) }))
     }
 }
 
@@ -128,7 +128,7 @@ struct ServiceCall {
         if !node.hasProviders(service) {
             throw CLIError("no node provides service \(service.pythonQuoted)")
         }
-        let kwargs = Dictionary(uniqueKeysWithValues: message.kwargs.map { ($0.key, $0.value) })
+        let kwargs = Kwargs(uniqueKeysWithValues: message.kwargs.map { ($0.key, $0.value) })
         let response = try await node.call(service, args: message.args, kwargs: kwargs, timeout: .seconds(timeout))
         say("Response: \(response.pythonRepr)")
         say()

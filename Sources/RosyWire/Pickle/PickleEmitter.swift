@@ -39,8 +39,9 @@ struct PickleEmitter {
         commitFrame(&buffer)
     }
 
-    /// A whole pickle of one str or bytes under 64 KiB in one buffer access (the most common
-    /// message argument), exactly as the general path writes it. False for anything else.
+    /// A whole pickle of one str or bytes under 64 KiB, or of a short tuple of scalars
+    /// (``PickleShortTuple``), in one buffer access (the most common message arguments),
+    /// exactly as the general path writes it. False for anything else.
     @inline(__always)
     static func writeShortPickle(of value: Value, into buffer: inout ByteBuffer) -> Bool {
         switch value {
@@ -58,6 +59,8 @@ struct PickleEmitter {
                 writeShortPayload(raw, short: PickleOpcode.shortBinBytes, long: PickleOpcode.binBytes, &buffer)
                 return true
             }
+        case .tuple(let items):
+            return PickleShortTuple.write(items, into: &buffer)
         default:
             return false
         }
@@ -239,14 +242,27 @@ struct PickleEmitter {
         return nil
     }
 
+    /// The key under which CPython shares a str or bytes object (the empty ones and those of
+    /// one character below U+0100 or one byte), nil for any other value.
+    static func singletonKey(of value: Value) -> UInt16? {
+        switch value {
+        case .string(let s):
+            let count = s.utf8.count
+            if count == 0 { return 256 }
+            if count <= 2, s.unicodeScalars.count == 1, let scalar = s.unicodeScalars.first, scalar.value < 0x100 {
+                return UInt16(scalar.value)
+            }
+            return nil
+        case .bytes(let b):
+            return b.isEmpty ? 768 : b.count == 1 ? 512 + UInt16(b[0]) : nil
+        default:
+            return nil
+        }
+    }
+
     private mutating func writeString(_ s: String, _ buffer: inout ByteBuffer) {
         let count = s.utf8.count
-        var singletonKey: UInt16?
-        if count == 0 {
-            singletonKey = 256
-        } else if count <= 2, s.unicodeScalars.count == 1, let scalar = s.unicodeScalars.first, scalar.value < 0x100 {
-            singletonKey = UInt16(scalar.value)
-        }
+        let singletonKey = count <= 2 ? Self.singletonKey(of: .string(s)) : nil
         if let key = singletonKey, let index = sharedIndex(key) {
             writeGet(index, &buffer)
             return
@@ -260,7 +276,7 @@ struct PickleEmitter {
     }
 
     private mutating func writeBytes(_ b: [UInt8], _ buffer: inout ByteBuffer) {
-        let singletonKey: UInt16? = b.isEmpty ? 768 : b.count == 1 ? 512 + UInt16(b[0]) : nil
+        let singletonKey = b.count <= 1 ? Self.singletonKey(of: .bytes(b)) : nil
         if let key = singletonKey, let index = sharedIndex(key) {
             writeGet(index, &buffer)
             return
