@@ -13,8 +13,8 @@ public protocol SizedFrameDecoder: NIOSingleStepByteToMessageDecoder {
 /// sized for the whole frame as soon as its header tells how large it is: a 1 MB message
 /// that arrives in twenty reads is copied once, not once per growth of a shared buffer, and
 /// the reads' buffers go back to the channel's pool instead of being held by a partial frame.
-/// The buffers of large frames are used again once their receivers let go of them (up to
-/// ``spareLimit`` per assembler, which it holds until it goes away).
+/// The buffers of large frames (up to 4 MiB) are used again once their receivers let go of
+/// them (up to ``spareLimit`` per assembler, which it holds until it goes away).
 ///
 /// ```swift
 /// var assembler = FrameAssembler(InboundFrameDecoder(maximumMessageSize: limit))
@@ -37,6 +37,8 @@ public struct FrameAssembler<Decoder: SizedFrameDecoder> {
     static var spareLimit: Int { 4 }
     /// Frames from this size on are gathered in reused buffers.
     static var reuseThreshold: Int { 64 * 1024 }
+    /// Buffers larger than this are not kept: one huge message must not stay resident.
+    static var reuseCeiling: Int { 4 * 1024 * 1024 }
 
     /// Room left after the awaited bytes of a gathered frame: the few fields after a large
     /// data item (a keyword count, a name, a length) then fit without growing the buffer.
@@ -139,7 +141,8 @@ public struct FrameAssembler<Decoder: SizedFrameDecoder> {
     /// Keeps the buffer of a large frame just handed out, if there is room among the spares.
     /// When every spare is still in use the new one is let go: the older ones are freed first.
     private mutating func keepForReuse(_ gathered: ByteBuffer) {
-        guard gathered.capacity >= Self.reuseThreshold, spares.count < Self.spareLimit else { return }
+        guard gathered.capacity >= Self.reuseThreshold, gathered.capacity <= Self.reuseCeiling,
+              spares.count < Self.spareLimit else { return }
         spares.append(gathered)
     }
 }
