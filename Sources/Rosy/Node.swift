@@ -279,7 +279,7 @@ public final class Node: Sendable {
         }
         if let found { return found }
         let created = PeerLink(spec: nodes[index], settings: PeerLink.Settings(
-            group: homeLoop, capacity: max(1, options.outboxCapacity),
+            group: homeLoop, capacity: max(1, options.outboxCapacity), byteCapacity: max(1, options.outboxByteCapacity),
             timeToLive: options.outboxTimeToLive, maximumMessageSize: options.maximumMessageSize,
             logger: logger))
         return links.withLock { links in

@@ -35,6 +35,10 @@ public struct NodeOptions: Sendable {
     /// connection that drains it; for a peer that stalled, the oldest message is dropped with
     /// a warning instead, as Python rosy does.
     public var outboxCapacity = 100
+    /// Bytes of topic messages waiting per peer, as a second bound next to
+    /// ``outboxCapacity`` (100 messages of 1 MB would otherwise hold 100 MB per peer). A single
+    /// message larger than this still goes, alone.
+    public var outboxByteCapacity = 8 * 1024 * 1024
     /// A topic message not written to its peer within this time is dropped with a warning.
     public var outboxTimeToLive: TimeAmount = .seconds(5)
     /// The largest frame this node accepts from a peer; a larger one closes that connection.

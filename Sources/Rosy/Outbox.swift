@@ -34,6 +34,9 @@ struct Outbox {
 
     /// How many messages wait.
     var count: Int { entries.count }
+    /// How many bytes of frames wait.
+    var bytes: Int { batch.readableBytes + largeBytes }
+    private var largeBytes = 0
     var isEmpty: Bool { entries.isEmpty }
 
     /// Appends one message that `encode` writes into the batch buffer. When `encode` throws,
@@ -51,6 +54,7 @@ struct Outbox {
             append(deadline: deadline) { $0.writeImmutableBuffer(frame) }
         } else {
             large.append(frame)
+            largeBytes += frame.readableBytes
             entries.append(Entry(end: -1, deadline: deadline))
         }
     }
@@ -59,7 +63,7 @@ struct Outbox {
     mutating func removeFirst() {
         guard let first = entries.popFirst() else { return }
         if first.end < 0 {
-            large.removeFirst()
+            largeBytes -= large.removeFirst().readableBytes
         } else {
             batch.moveReaderIndex(to: first.end)
         }

@@ -14,6 +14,7 @@ final class PeerLink: Sendable {
     struct Settings: Sendable {
         var group: any EventLoopGroup
         var capacity: Int
+        var byteCapacity: Int
         var timeToLive: TimeAmount
         var maximumMessageSize: Int
         var logger: Logger
@@ -139,7 +140,7 @@ final class PeerLink: Sendable {
     ) rethrows -> SendAction {
         try state.withLock { state -> SendAction in
             if state.closed { return .done }
-            let full = state.outbox.count >= settings.capacity
+            let full = isFull(state.outbox)
             // Wait for a peer that keeps up; drop the oldest at once for one that stalled.
             if full, !state.connection.isIdle, mayWait, !state.stalled {
                 return .waitForSpace(until: min(deadline, NIODeadline.now() + Self.stallLimit))
@@ -150,8 +151,13 @@ final class PeerLink: Sendable {
                 noteDrop(&state)
                 return .done
             }
+            let bytesBefore = state.outbox.bytes
             try append(&state.outbox)
-            if state.outbox.count > settings.capacity {
+            // Only an outbox that was full (and not waited for) drops: its oldest messages go
+            // until the ones before the new message are within both bounds again.
+            let added = state.outbox.bytes - bytesBefore
+            while state.outbox.count > 1,
+                  state.outbox.count - 1 >= settings.capacity || state.outbox.bytes - added >= settings.byteCapacity {
                 state.outbox.removeFirst()
                 noteDrop(&state)
             }
@@ -200,7 +206,7 @@ final class PeerLink: Sendable {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             enum Next { case resume, wait, armTimer }
             let next = state.withLock { state -> Next in
-                guard !state.closed, state.outbox.count >= settings.capacity,
+                guard !state.closed, isFull(state.outbox),
                       !state.connection.isIdle else { return .resume }
                 state.spaceWaiters.append(SpaceWaiter(continuation: continuation, until: deadline))
                 if state.stallTimerArmed { return .wait }
@@ -233,6 +239,11 @@ final class PeerLink: Sendable {
             for waiter in expired { waiter.continuation.resume() }
             if let next { armStallTimer(at: next) }
         }
+    }
+
+    /// Whether a sender must wait for room (or, for a stalled peer, drop the oldest).
+    private func isFull(_ outbox: Outbox) -> Bool {
+        outbox.count >= settings.capacity || outbox.bytes >= settings.byteCapacity
     }
 
     private func noteDrop(_ state: inout State) {

@@ -91,6 +91,21 @@ final class OutboxTests: XCTestCase {
         XCTAssertEqual(strings(outbox.writes(now: .now())), ["kept"])
     }
 
+    func testCountsTheBytesThatWait() {
+        var outbox = Outbox()
+        let large = ByteBuffer(repeating: 1, count: Outbox.coalesceLimit + 1)
+        outbox.append(bytes("abc"), deadline: later)
+        outbox.append(large, deadline: later)
+        outbox.append(deadline: later) { $0.writeString("de") }
+        XCTAssertEqual(outbox.bytes, 5 + large.readableBytes)
+        outbox.removeFirst()
+        XCTAssertEqual(outbox.bytes, 2 + large.readableBytes)
+        outbox.removeFirst()
+        XCTAssertEqual(outbox.bytes, 2)
+        outbox.removeAll()
+        XCTAssertEqual(outbox.bytes, 0)
+    }
+
     func testRemoveAllEmptiesIt() {
         var outbox = Outbox()
         outbox.append(bytes("x"), deadline: later)
