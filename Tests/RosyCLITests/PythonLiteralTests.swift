@@ -143,7 +143,7 @@ final class RosyFormatTests: XCTestCase {
                                                             kwargs.map { "\($0)=\($1)" }.joined(separator: "\u{1f}")])
             XCTAssertEqual(result.status, 0, result.stderr)
             let ours = argsAndKwargsText(args: try args.map { try PythonLiteralParser.parse($0) },
-                                         kwargs: try kwargs.map { ($0, try PythonLiteralParser.parse($1)) })
+                                         kwargs: Kwargs(uniqueKeysWithValues: try kwargs.map { ($0, try PythonLiteralParser.parse($1)) }))
             XCTAssertEqual(ours, result.stdout)
         }
     }

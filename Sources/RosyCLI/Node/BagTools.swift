@@ -158,13 +158,12 @@ struct BagPlayer {
                 if due > ContinuousClock.now { try await Task.sleep(until: due, clock: .continuous) }
             }
             try Task.checkCancellation()
-            try await node.send(message.topic, args: message.args,
-                                kwargs: Kwargs(uniqueKeysWithValues: message.kwargs.map { ($0.key, $0.value) }))
+            try await node.send(message.topic, args: message.args, kwargs: message.kwargs)
             if log {
                 let time = LocalDateTime(nanosecondsSinceEpoch: message.time).pythonDescription
                 var text = "[\(time)] topic=\(message.topic.pythonQuoted)\n"
                 if logArgs {
-                    text += argsAndKwargsText(args: message.args, kwargs: message.kwargs.map { ($0.key, $0.value) }) + "\n"
+                    text += argsAndKwargsText(args: message.args, kwargs: message.kwargs) + "\n"
                 }
                 say(text, terminator: "")
             }

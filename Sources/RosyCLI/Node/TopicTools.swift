@@ -27,7 +27,7 @@ struct TopicEcho {
     /// rosy's echo block: a blank line, `[timestamp]`, `topic='...'`, args and kwargs.
     static func text(_ message: TopicMessage) -> String {
         "\n\(bracketedNow())\ntopic=\(message.topic.pythonQuoted)\n"
-            + argsAndKwargsText(args: message.args, kwargs: message.kwargs.map { ($0.key, $0.value) })
+            + argsAndKwargsText(args: message.args, kwargs: message.kwargs)
     }
 
     /// One JSON object per line: `{"timestamp": ..., "time": ..., "topic": ..., "args": [...], "kwargs": {...}}`.
@@ -81,11 +81,11 @@ struct TopicSend {
         }
         say(bracketedNow())
         say("Sending to topic=\(topic.pythonQuoted)")
-        say(argsAndKwargsText(args: message.args, kwargs: Array(message.kwargs.map { ($0.key, $0.value) })), terminator: "")
+        say(argsAndKwargsText(args: message.args, kwargs: message.kwargs), terminator: "")
         if !node.hasListeners(topic) {
             FileHandle.standardError.write(Data("Warning: no node listens to \(topic.pythonQuoted); the message goes nowhere\n".utf8))
         }
-        try await node.send(topic, args: message.args, kwargs: Kwargs(uniqueKeysWithValues: message.kwargs.map { ($0.key, $0.value) }))
+        try await node.send(topic, args: message.args, kwargs: message.kwargs)
     }
 }
 
@@ -124,12 +124,11 @@ struct ServiceCall {
         }
         say(bracketedNow())
         say("Calling service=\(service.pythonQuoted)")
-        say(argsAndKwargsText(args: message.args, kwargs: Array(message.kwargs.map { ($0.key, $0.value) })), terminator: "")
+        say(argsAndKwargsText(args: message.args, kwargs: message.kwargs), terminator: "")
         if !node.hasProviders(service) {
             throw CLIError("no node provides service \(service.pythonQuoted)")
         }
-        let kwargs = Kwargs(uniqueKeysWithValues: message.kwargs.map { ($0.key, $0.value) })
-        let response = try await node.call(service, args: message.args, kwargs: kwargs, timeout: .seconds(timeout))
+        let response = try await node.call(service, args: message.args, kwargs: message.kwargs, timeout: .seconds(timeout))
         say("Response: \(response.pythonRepr)")
         say()
     }

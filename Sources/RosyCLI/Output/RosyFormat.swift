@@ -6,7 +6,7 @@ func bracketedNow() -> String {
 }
 
 /// rosy's `print_args_and_kwargs`: numbered args and key=value kwargs as Python reprs.
-func argsAndKwargsText(args: [Value], kwargs: [(String, Value)]) -> String {
+func argsAndKwargsText(args: [Value], kwargs: Kwargs) -> String {
     var lines: [String] = []
     if !args.isEmpty {
         lines.append("args:")
