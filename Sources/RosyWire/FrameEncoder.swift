@@ -14,9 +14,9 @@ import NIOCore
 public enum FrameEncoder {
     /// Appends a topic message frame (`t`, topic, args, kwargs).
     @inlinable
-    public static func writeTopicMessage<Kwargs: Collection>(
-        topic: String, args: [Value], kwargs: Kwargs, codec: some MessageCodec, into buffer: inout ByteBuffer
-    ) throws where Kwargs.Element == (key: String, value: Value) {
+    public static func writeTopicMessage<KeywordArguments: Collection>(
+        topic: String, args: [Value], kwargs: KeywordArguments, codec: some MessageCodec, into buffer: inout ByteBuffer
+    ) throws where KeywordArguments.Element == (key: String, value: Value) {
         try validate(name: topic, args: args, kwargs: kwargs)
         let start = buffer.writerIndex
         do {
@@ -40,12 +40,7 @@ public enum FrameEncoder {
         let start = buffer.writerIndex
         do {
             writeHeader(prefix: FramePrefix.topicMessage, name: topic, argCount: args.count, into: &buffer)
-            for arg in args { try writeDataItem(arg, anyCodec: codec, into: &buffer) }
-            buffer.writeInteger(UInt8(truncatingIfNeeded: kwargs.count))
-            for (key, value) in kwargs {
-                writeShortString(key, into: &buffer)
-                try writeDataItem(value, anyCodec: codec, into: &buffer)
-            }
+            try writeItems(args: args, kwargs: kwargs, anyCodec: codec, into: &buffer)
         } catch {
             buffer.moveWriterIndex(to: start)
             throw error
@@ -65,12 +60,7 @@ public enum FrameEncoder {
             buffer.writeInteger(id, endianness: .little)
             writeShortString(service, into: &buffer)
             buffer.writeInteger(UInt8(truncatingIfNeeded: args.count))
-            for arg in args { try writeDataItem(arg, anyCodec: codec, into: &buffer) }
-            buffer.writeInteger(UInt8(truncatingIfNeeded: kwargs.count))
-            for (key, value) in kwargs {
-                writeShortString(key, into: &buffer)
-                try writeDataItem(value, anyCodec: codec, into: &buffer)
-            }
+            try writeItems(args: args, kwargs: kwargs, anyCodec: codec, into: &buffer)
         } catch {
             buffer.moveWriterIndex(to: start)
             throw error
@@ -102,6 +92,17 @@ public enum FrameEncoder {
         }
     }
 
+    /// The args (their count is already written), then the kwargs count and the kwargs, with
+    /// an existential codec (not generic: see above).
+    private static func writeItems(args: [Value], kwargs: Kwargs, anyCodec codec: any MessageCodec, into buffer: inout ByteBuffer) throws {
+        for arg in args { try writeDataItem(arg, anyCodec: codec, into: &buffer) }
+        buffer.writeInteger(UInt8(truncatingIfNeeded: kwargs.count))
+        for (key, value) in kwargs {
+            writeShortString(key, into: &buffer)
+            try writeDataItem(value, anyCodec: codec, into: &buffer)
+        }
+    }
+
     /// One data item with an existential codec (not generic: see above).
     private static func writeDataItem(_ value: Value, anyCodec codec: any MessageCodec, into buffer: inout ByteBuffer) throws {
         let lengthIndex = buffer.writerIndex
@@ -115,10 +116,10 @@ public enum FrameEncoder {
     /// Appends a service request frame (`s`, id, service, args, kwargs).
     /// The id is at offset 1 of the frame: ``setRequestID(_:inFrameAt:of:)`` changes it later.
     @inlinable
-    public static func writeServiceRequest<Kwargs: Collection>(
-        id: UInt16, service: String, args: [Value], kwargs: Kwargs, codec: some MessageCodec,
+    public static func writeServiceRequest<KeywordArguments: Collection>(
+        id: UInt16, service: String, args: [Value], kwargs: KeywordArguments, codec: some MessageCodec,
         into buffer: inout ByteBuffer
-    ) throws where Kwargs.Element == (key: String, value: Value) {
+    ) throws where KeywordArguments.Element == (key: String, value: Value) {
         try validate(name: service, args: args, kwargs: kwargs)
         let start = buffer.writerIndex
         do {
@@ -180,8 +181,8 @@ public enum FrameEncoder {
 
     /// Checks a frame's name and argument counts against the wire's limits.
     @inlinable
-    public static func validate<Kwargs: Collection>(name: String, args: [Value], kwargs: Kwargs) throws
-    where Kwargs.Element == (key: String, value: Value) {
+    public static func validate<KeywordArguments: Collection>(name: String, args: [Value], kwargs: KeywordArguments) throws
+    where KeywordArguments.Element == (key: String, value: Value) {
         try validateName(name)
         guard args.count <= 255 else { throw FrameError.tooManyArguments(count: args.count) }
         guard kwargs.count <= 255 else { throw FrameError.tooManyArguments(count: kwargs.count) }
@@ -202,9 +203,9 @@ public enum FrameEncoder {
     }
 
     @inlinable
-    static func writeArguments<Kwargs: Collection>(
-        args: [Value], kwargs: Kwargs, codec: some MessageCodec, into buffer: inout ByteBuffer
-    ) throws where Kwargs.Element == (key: String, value: Value) {
+    static func writeArguments<KeywordArguments: Collection>(
+        args: [Value], kwargs: KeywordArguments, codec: some MessageCodec, into buffer: inout ByteBuffer
+    ) throws where KeywordArguments.Element == (key: String, value: Value) {
         buffer.writeInteger(UInt8(truncatingIfNeeded: args.count))
         for arg in args { try writeDataItem(arg, codec: codec, into: &buffer) }
         buffer.writeInteger(UInt8(truncatingIfNeeded: kwargs.count))
