@@ -9,18 +9,6 @@ import XCTest
 final class FrameAssemblerTests: XCTestCase {
     let codec = FrameTestCodec()
 
-    private func topicFrame(_ topic: String, _ args: [Value], _ kwargs: KeyValuePairs<String, Value> = [:]) throws -> ByteBuffer {
-        var buffer = ByteBuffer()
-        try FrameEncoder.writeTopicMessage(topic: topic, args: args, kwargs: kwargs, codec: codec, into: &buffer)
-        return buffer
-    }
-
-    private func requestFrame(_ id: UInt16, _ service: String, _ args: [Value]) throws -> ByteBuffer {
-        var buffer = ByteBuffer()
-        try FrameEncoder.writeServiceRequest(id: id, service: service, args: args, kwargs: [String: Value](), codec: codec, into: &buffer)
-        return buffer
-    }
-
     /// A stream of small and large frames (1 MiB + a few bytes among them).
     private func mixedStream() throws -> (stream: ByteBuffer, frames: [InboundFrame]) {
         let big = Value.bytes((0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31) })

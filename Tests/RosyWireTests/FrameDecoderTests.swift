@@ -7,18 +7,6 @@ import XCTest
 final class FrameDecoderTests: XCTestCase {
     let codec = FrameTestCodec()
 
-    private func topicFrame(_ topic: String, _ args: [Value], _ kwargs: KeyValuePairs<String, Value> = [:]) throws -> ByteBuffer {
-        var buffer = ByteBuffer()
-        try FrameEncoder.writeTopicMessage(topic: topic, args: args, kwargs: kwargs, codec: codec, into: &buffer)
-        return buffer
-    }
-
-    private func requestFrame(_ id: UInt16, _ service: String, _ args: [Value]) throws -> ByteBuffer {
-        var buffer = ByteBuffer()
-        try FrameEncoder.writeServiceRequest(id: id, service: service, args: args, kwargs: [String: Value](), codec: codec, into: &buffer)
-        return buffer
-    }
-
     private func dataItem(_ value: Value) throws -> ByteBuffer {
         var buffer = ByteBuffer()
         try codec.encode(value, into: &buffer)

@@ -1,5 +1,6 @@
 import NIOCore
 import RosyWire
+import XCTest
 
 /// A tiny codec for frame tests (tag byte + payload), so that these tests need no real codec.
 struct FrameTestCodec: MessageCodec {
@@ -26,5 +27,21 @@ struct FrameTestCodec: MessageCodec {
         case 3: return .bytes(buffer.readBytes(length: buffer.readableBytes) ?? [])
         default: throw CodecError(codec: name, "unknown tag \(tag)")
         }
+    }
+}
+
+extension XCTestCase {
+    /// A topic message frame written with ``FrameTestCodec``.
+    func topicFrame(_ topic: String, _ args: [Value], _ kwargs: KeyValuePairs<String, Value> = [:]) throws -> ByteBuffer {
+        var buffer = ByteBuffer()
+        try FrameEncoder.writeTopicMessage(topic: topic, args: args, kwargs: kwargs, codec: FrameTestCodec(), into: &buffer)
+        return buffer
+    }
+
+    /// A service request frame written with ``FrameTestCodec``.
+    func requestFrame(_ id: UInt16, _ service: String, _ args: [Value]) throws -> ByteBuffer {
+        var buffer = ByteBuffer()
+        try FrameEncoder.writeServiceRequest(id: id, service: service, args: args, kwargs: [String: Value](), codec: FrameTestCodec(), into: &buffer)
+        return buffer
     }
 }
