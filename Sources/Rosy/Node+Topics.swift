@@ -30,7 +30,8 @@ extension Node {
         let chosen = options.topicLoadBalancer.chooseNodes(listeners, topic: topic)
         if chosen.isEmpty { return }
         let deadline = NIODeadline.coarseNow() + options.outboxTimeToLive
-        if chosen.count == 1, estimatedFrameSize(name: topic, args: args, kwargs: kwargs) <= PeerLink.coalesceLimit {
+        let estimatedSize = estimatedFrameSize(name: topic, args: args, kwargs: kwargs)
+        if chosen.count == 1, estimatedSize <= PeerLink.coalesceLimit {
             // The usual case: encoded straight into the peer's outbox, no buffer of its own.
             func encode(_ buffer: inout ByteBuffer) throws {
                 try FrameEncoder.writeTopicMessage(topic: topic, args: args, kwargs: kwargs, codec: self.codec, into: &buffer)
@@ -42,7 +43,7 @@ extension Node {
             return
         }
         // Encoded once; every peer gets the same bytes.
-        var frame = makeBuffer(name: topic, args: args, kwargs: kwargs)
+        var frame = allocator.buffer(capacity: estimatedSize)
         try FrameEncoder.writeTopicMessage(topic: topic, args: args, kwargs: kwargs, codec: codec, into: &frame)
         for index in chosen.indices {
             let link = link(toNodeAt: index, of: chosen)

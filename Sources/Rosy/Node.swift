@@ -36,7 +36,7 @@ public final class Node: Sendable {
     private let discovery: any Discovery
     private let links = Mutex(Links())
     private let lifecycle = Mutex(Lifecycle())
-    private let allocator = ByteBufferAllocator()
+    let allocator = ByteBufferAllocator()
 
     /// The links to peers by node UUID, and the last one looked up: a stream of messages to one
     /// peer then skips hashing the UUID per message.
