@@ -131,7 +131,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RosyTests",
-            dependencies: ["RosyTestSupport", "Rosy", "RosyWire", "RosyDiscovery"]
+            dependencies: ["RosyTestSupport", "Rosy", "RosyWire", "RosyDiscovery", .product(name: "NIOCore", package: "swift-nio")]
         ),
         .testTarget(
             name: "RosyLaunchTests",

@@ -18,7 +18,7 @@ final class ClientConnection: Sendable {
 
     private struct Pending {
         var token: UInt64
-        var continuation: CheckedContinuation<ServiceResponseFrame.Outcome, any Error>
+        var continuation: UnsafeContinuation<ServiceResponseFrame.Outcome, any Error>
         var timer: Scheduled<Void>?
     }
     private struct State {
@@ -29,18 +29,19 @@ final class ClientConnection: Sendable {
     }
     private let state = Mutex(State())
 
-    /// A flush of written requests is queued on the event loop.
-    private let flushScheduled: NIOLoopBoundBox<Bool>
+    /// Requests written since the last flush, sent together once the loop has run every
+    /// job that was ready (`nil`: no flush is queued).
+    private let unsent: NIOLoopBoundBox<ByteBuffer?>
 
     init(channel: any Channel) {
         self.channel = channel
-        self.flushScheduled = NIOLoopBoundBox(false, eventLoop: channel.eventLoop)
+        self.unsent = NIOLoopBoundBox(nil, eventLoop: channel.eventLoop)
     }
 
     /// Sends a service request frame (its id is filled in here) and waits for the response.
-    func call(_ frame: ByteBuffer, timeout: TimeAmount?) async throws -> ServiceResponseFrame.Outcome {
+    nonisolated(nonsending) func call(_ frame: ByteBuffer, timeout: TimeAmount?) async throws -> ServiceResponseFrame.Outcome {
         var frame = frame
-        return try await withCheckedThrowingContinuation { continuation in
+        return try await withUnsafeThrowingContinuation { continuation in
             let registered = state.withLock { state -> Result<(UInt16, UInt64), CallFailure> in
                 if let reason = state.closedReason { return .failure(.connectionLost(reason)) }
                 guard state.pending.count < Int(UInt16.max) + 1 else { return .failure(.tooManyCalls) }
@@ -66,25 +67,27 @@ final class ClientConnection: Sendable {
                 FrameEncoder.setRequestID(id, inFrameAt: frame.readerIndex, of: &frame)
                 let request = frame
                 if channel.eventLoop.inEventLoop {
-                    write(request, id: id, token: token)
+                    write(request)
                 } else {
-                    channel.eventLoop.execute { self.write(request, id: id, token: token) }
+                    channel.eventLoop.execute { self.write(request) }
                 }
             }
         }
     }
 
-    /// Writes a request (on the event loop). The flush comes once the loop has run every job
+    /// Queues a request (on the event loop). The flush comes once the loop has run every job
     /// that was ready: requests sent together (many callers, one loop) go in one syscall.
-    private func write(_ request: ByteBuffer, id: UInt16, token: UInt64) {
-        channel.write(request).whenFailure { [self] error in
-            self.fail(id: id, token: token, with: .connectionLost("\(error)"))
-        }
-        if flushScheduled.value { return }
-        flushScheduled.value = true
-        channel.eventLoop.execute { [self] in
-            flushScheduled.value = false
-            channel.flush()
+    /// A failed write closes the channel, which fails every waiting call (``closed(reason:)``).
+    private func write(_ request: ByteBuffer) {
+        if unsent.value == nil {
+            unsent.value = request
+            channel.eventLoop.execute { [self] in
+                guard let requests = unsent.value else { return }
+                unsent.value = nil
+                channel.writeAndFlush(requests, promise: nil)
+            }
+        } else {
+            unsent.value!.writeImmutableBuffer(request)
         }
     }
 
@@ -126,24 +129,36 @@ final class ClientConnection: Sendable {
     }
 }
 
-/// The client side of a connection's pipeline: routes responses to their calls, tells the
-/// link when the connection closes or becomes writable again.
+/// The client side of a connection's pipeline: decodes responses (a ``FrameAssembler``, no
+/// pipeline hop per frame) and routes them to their calls, tells the link when the
+/// connection closes or becomes writable again. A framing error closes the connection.
 final class ClientConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = ServiceResponseFrame
+    typealias InboundIn = ByteBuffer
 
     private let connection: ClientConnection
     private let link: PeerLink
     private let logger: Logger
+    private var assembler: FrameAssembler<ServiceResponseDecoder>
     private var error: (any Error)?
 
-    init(connection: ClientConnection, link: PeerLink, logger: Logger) {
+    init(connection: ClientConnection, link: PeerLink, logger: Logger, maximumMessageSize: Int) {
         self.connection = connection
         self.link = link
         self.logger = logger
+        self.assembler = FrameAssembler(ServiceResponseDecoder(maximumMessageSize: maximumMessageSize))
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        connection.complete(Self.unwrapInboundIn(data), logger: logger)
+        guard error == nil else { return }
+        let connection = self.connection
+        let logger = self.logger
+        do {
+            try assembler.process(Self.unwrapInboundIn(data)) { response in
+                connection.complete(response, logger: logger)
+            }
+        } catch {
+            errorCaught(context: context, error: error)
+        }
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -152,6 +167,13 @@ final class ClientConnectionHandler: ChannelInboundHandler, RemovableChannelHand
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        if error == nil {
+            do {
+                try assembler.finish()
+            } catch {
+                errorCaught(context: context, error: error)
+            }
+        }
         connection.closed(reason: error.map { "\($0)" } ?? "connection to \(link.nodeID) closed")
         link.connectionClosed(connection)
         context.fireChannelInactive()

@@ -118,6 +118,13 @@ final class InboundConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
     private var executor: EventLoopTaskExecutor?
     /// TCP only: wake up for a large frame's data in large pieces.
     private var readLowWatermark: ReadLowWatermark?
+    /// The last service looked up, so that a run of calls to one service takes no lock.
+    private var serviceCache = InboundDispatcher.ServiceCache()
+    /// Answers of immediate handlers to the requests of this read, sent together when the
+    /// read is done (or once they pass `responsesFlushBytes`).
+    private var responses = ByteBuffer()
+    private static let responsesCapacity = 1024
+    private static let responsesFlushBytes = 64 * 1024
 
     init(dispatcher: InboundDispatcher, logger: Logger, maximumMessageSize: Int) {
         self.dispatcher = dispatcher
@@ -183,18 +190,36 @@ final class InboundConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
     }
 
     private func handle(_ request: ServiceRequestFrame, context: ChannelHandlerContext) {
-        let channel = context.channel
-        let dispatcher = self.dispatcher
-        dispatcher.requestsInFlight.add(1, ordering: .relaxed)
-        Task(executorPreference: executor ?? EventLoopTaskExecutor(context.eventLoop)) {
-            let response = await dispatcher.respond(to: request, allocator: channel.allocator)
-            channel.writeAndFlush(response).whenComplete { _ in
-                dispatcher.requestsInFlight.subtract(1, ordering: .relaxed)
+        guard let service = dispatcher.service(request.service, cache: &serviceCache) else {
+            dispatcher.refuse(request, into: &responses)
+            return
+        }
+        switch service.answer {
+        case .immediate(let handler):
+            dispatcher.respond(to: request, with: handler, into: &responses)
+            if responses.readableBytes >= Self.responsesFlushBytes { writeResponses(context: context) }
+        case .concurrent(let handler):
+            let channel = context.channel
+            let dispatcher = self.dispatcher
+            dispatcher.requestsInFlight.add(1, ordering: .relaxed)
+            Task(executorPreference: executor ?? EventLoopTaskExecutor(context.eventLoop)) {
+                let response = await dispatcher.respond(to: request, with: handler, allocator: channel.allocator)
+                channel.writeAndFlush(response).whenComplete { _ in
+                    dispatcher.requestsInFlight.subtract(1, ordering: .relaxed)
+                }
             }
         }
     }
 
+    /// Sends the responses gathered so far in one write.
+    private func writeResponses(context: ChannelHandlerContext) {
+        guard responses.readableBytes > 0 else { return }
+        context.writeAndFlush(Self.wrapOutboundOut(responses), promise: nil)
+        responses = context.channel.allocator.buffer(capacity: Self.responsesCapacity)
+    }
+
     func channelReadComplete(context: ChannelHandlerContext) {
+        writeResponses(context: context)
         readLowWatermark?.follow(missingBytes: assembler.missingBytes, channel: context.channel)
         flushBatch()
         context.fireChannelReadComplete()
@@ -233,6 +258,7 @@ final class InboundConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
             logger.debug("Closing connection from \(peer): \(error)")
         }
         flushBatch()
+        writeResponses(context: context)  // the requests before the bad frame are answered
         context.close(promise: nil)
     }
 

@@ -8,6 +8,21 @@ import Synchronization
 public typealias TopicListener = @Sendable (TopicMessage) async throws -> Void
 /// A service's handler: returns the result, or throws to send an error response.
 public typealias ServiceHandler = @Sendable (ServiceRequest) async throws -> Value
+/// A service's handler that answers without awaiting: it runs as the request is read, on
+/// the connection's event loop, with no task per call (see ``Node/addService(_:_:)-(_,ImmediateServiceHandler)``).
+public typealias ImmediateServiceHandler = @Sendable (ServiceRequest) throws -> Value
+
+/// A service's handler in a box (no reabstraction thunk per call), and how it runs.
+final class ServiceEntry: Sendable {
+    enum Answer: Sendable {
+        /// Called as the request is read; the response joins the others of the same read.
+        case immediate(ImmediateServiceHandler)
+        /// Called in a task of its own; the response is written when the task ends.
+        case concurrent(ServiceHandler)
+    }
+    let answer: Answer
+    init(_ answer: Answer) { self.answer = answer }
+}
 
 /// A topic listener in a box: a closure kept in a class stays at its own abstraction, so
 /// calling it costs no reabstraction thunks (two extra async frames per message otherwise).
@@ -20,7 +35,7 @@ final class TopicListenerBox: Sendable {
 final class InboundDispatcher: Sendable {
     private struct Handlers {
         var listeners: [String: TopicListenerBox] = [:]
-        var services: [String: ServiceHandler] = [:]
+        var services: [String: ServiceEntry] = [:]
     }
     private let handlers = Mutex(Handlers())
     /// Service requests being handled or answered now (a stopping node lets them finish).
@@ -66,12 +81,36 @@ final class InboundDispatcher: Sendable {
         return listener
     }
 
-    func setService(_ service: String, _ handler: @escaping ServiceHandler) -> Bool {
-        handlers.withLock { $0.services.updateValue(handler, forKey: service) == nil }
+    /// Changes whenever a service is set or removed (readers cache lookups against it).
+    private let servicesVersion = Atomic<Int>(0)
+
+    /// Sets the handler of `service`; returns whether the service is new.
+    func setService(_ service: String, _ answer: ServiceEntry.Answer) -> Bool {
+        defer { servicesVersion.add(1, ordering: .releasing) }
+        let entry = ServiceEntry(answer)
+        return handlers.withLock { $0.services.updateValue(entry, forKey: service) == nil }
     }
 
+    /// Removes the handler of `service`; returns whether there was one.
     func removeService(_ service: String) -> Bool {
-        handlers.withLock { $0.services.removeValue(forKey: service) != nil }
+        defer { servicesVersion.add(1, ordering: .releasing) }
+        return handlers.withLock { $0.services.removeValue(forKey: service) != nil }
+    }
+
+    /// The last service looked up by one connection, valid while the version holds.
+    struct ServiceCache {
+        var service = ""
+        var version = -1
+        var entry: ServiceEntry?
+    }
+
+    /// The handler of `service`, or `nil` when this node does not provide it.
+    func service(_ service: String, cache: inout ServiceCache) -> ServiceEntry? {
+        let version = servicesVersion.load(ordering: .acquiring)
+        if cache.version == version && cache.service == service { return cache.entry }
+        let entry = handlers.withLock { $0.services[service] }
+        cache = ServiceCache(service: service, version: version, entry: entry)
+        return entry
     }
 
     var topics: Set<String> { handlers.withLock { Set($0.listeners.keys) } }
@@ -105,26 +144,41 @@ final class InboundDispatcher: Sendable {
         }
     }
 
-    /// Runs a service request and returns the encoded response frame.
-    func respond(to frame: ServiceRequestFrame, allocator: ByteBufferAllocator) async -> ByteBuffer {
-        var buffer = allocator.buffer(capacity: 64)
-        guard let handler = handlers.withLock({ $0.services[frame.service] }) else {
-            logger.warning("Received service request for service=\(frame.service) but no handler is registered")
-            FrameEncoder.writeServiceError(
-                id: frame.id, message: "service='\(frame.service)' is not provided by this node", into: &buffer)
-            return buffer
-        }
+    /// Answers a request for a service this node does not provide (appends the error response).
+    func refuse(_ frame: ServiceRequestFrame, into buffer: inout ByteBuffer) {
+        logger.warning("Received service request for service=\(frame.service) but no handler is registered")
+        FrameEncoder.writeServiceError(
+            id: frame.id, message: "service='\(frame.service)' is not provided by this node", into: &buffer)
+    }
+
+    /// Runs a request through an immediate handler and appends the response to `buffer`.
+    func respond(to frame: ServiceRequestFrame, with handler: ImmediateServiceHandler, into buffer: inout ByteBuffer) {
         do {
             let (args, kwargs) = try decode(frame.arguments)
-            let request = ServiceRequest(service: frame.service, args: args, kwargs: kwargs)
-            let result = try await handler(request)
+            let result = try handler(ServiceRequest(service: frame.service, args: args, kwargs: kwargs))
             try FrameEncoder.writeServiceResult(id: frame.id, result: result, codec: codec, into: &buffer)
         } catch {
-            logger.error("Service \(frame.service) failed: \(error)")
-            buffer.clear()
-            FrameEncoder.writeServiceError(id: frame.id, message: Self.errorText(error), into: &buffer)
+            failed(frame, error, into: &buffer)
+        }
+    }
+
+    /// Runs a request through a concurrent handler and returns the response frame.
+    func respond(to frame: ServiceRequestFrame, with handler: ServiceHandler, allocator: ByteBufferAllocator) async -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: 64)
+        do {
+            let (args, kwargs) = try decode(frame.arguments)
+            let result = try await handler(ServiceRequest(service: frame.service, args: args, kwargs: kwargs))
+            try FrameEncoder.writeServiceResult(id: frame.id, result: result, codec: codec, into: &buffer)
+        } catch {
+            failed(frame, error, into: &buffer)
         }
         return buffer
+    }
+
+    /// The handler threw, or the arguments or result could not be coded: an error response.
+    private func failed(_ frame: ServiceRequestFrame, _ error: any Error, into buffer: inout ByteBuffer) {
+        logger.error("Service \(frame.service) failed: \(error)")
+        FrameEncoder.writeServiceError(id: frame.id, message: Self.errorText(error), into: &buffer)
     }
 
     private func decode(_ arguments: RawArguments) throws -> ([Value], Kwargs) {

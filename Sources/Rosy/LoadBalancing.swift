@@ -1,3 +1,4 @@
+import struct Foundation.UUID
 import NIOConcurrencyHelpers
 import RosyDiscovery
 
@@ -28,34 +29,48 @@ public protocol NodePicker: Sendable {
 public final class LeastRecentPicker: NodePicker, TopicLoadBalancer, ServiceLoadBalancer {
     private struct State {
         var clock: UInt64 = 0
-        var lastChosen: [NodeID: UInt64] = [:]
+        /// When each node was last chosen, by UUID (hashing the UUID alone is cheaper than the
+        /// whole node id, and it is unique on its own).
+        var lastChosen: [UUID: UInt64] = [:]
     }
     private let state = NIOLockedValueBox(State())
 
     public init() {}
 
     public func pick(_ nodes: [MeshNodeSpec]) -> MeshNodeSpec {
+        nodes[pickIndex(nodes)]
+    }
+
+    /// The position of the chosen node in `nodes` (which must not be empty).
+    private func pickIndex(_ nodes: [MeshNodeSpec]) -> Int {
         state.withLockedValue { state in
             state.clock += 1
-            // Never-chosen nodes rank 0 (first); shuffling first breaks ties at random.
-            let candidates = nodes.count > 1 ? nodes.shuffled() : nodes
-            var best = candidates[0]
-            var bestTime = state.lastChosen[best.id] ?? 0
-            for node in candidates.dropFirst() {
-                let time = state.lastChosen[node.id] ?? 0
-                if time < bestTime {
-                    best = node
-                    bestTime = time
+            var best = 0
+            if nodes.count > 1 {
+                // Never-chosen nodes rank 0 (first). Ties are broken at random, each tied node
+                // equally likely: the k-th tie seen replaces the choice with probability 1/k.
+                var bestTime = UInt64.max
+                var ties = 0
+                for index in nodes.indices {
+                    let time = state.lastChosen[nodes[index].id.uuid] ?? 0
+                    if time < bestTime {
+                        best = index
+                        bestTime = time
+                        ties = 1
+                    } else if time == bestTime {
+                        ties += 1
+                        if Int.random(in: 0..<ties) == 0 { best = index }
+                    }
                 }
             }
-            state.lastChosen[best.id] = state.clock
+            state.lastChosen[nodes[best].id.uuid] = state.clock
             return best
         }
     }
 
     /// Forgets nodes that are gone, so the table does not grow forever.
     func forget(_ id: NodeID) {
-        state.withLockedValue { _ = $0.lastChosen.removeValue(forKey: id) }
+        state.withLockedValue { _ = $0.lastChosen.removeValue(forKey: id.uuid) }
     }
 
     public func chooseNodes(_ nodes: [MeshNodeSpec], topic: String) -> [MeshNodeSpec] {

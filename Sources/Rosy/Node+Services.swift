@@ -5,16 +5,38 @@ import RosyWire
 
 extension Node {
     /// Provides `service`: `handler` answers each call; what it throws goes back to the
-    /// caller as an error response with the error's text. Calls run concurrently.
+    /// caller as an error response with the error's text.
+    ///
+    /// A handler that does not await (a closure without `await`) answers as the request is
+    /// read, on the event loop of the caller's connection, with no task per call; the
+    /// answers to the requests of one read leave in one write. Keep it short: the node reads
+    /// nothing else from that connection meanwhile (as a Python handler holds its asyncio
+    /// loop until it awaits). A handler that awaits runs in a task per call instead.
     ///
     /// ```swift
     /// try await node.addService("multiply") { request in
     ///     .int((request.args[0].intValue ?? 0) * (request.args[1].intValue ?? 0))
     /// }
     /// ```
+    public func addService(_ service: String, _ handler: @escaping ImmediateServiceHandler) async throws {
+        try FrameEncoder.validateName(service)
+        if dispatcher.setService(service, .immediate(handler)) {
+            await publish()
+        }
+    }
+
+    /// Provides `service` with a handler that may await: each call runs in a task of its
+    /// own, so calls that wait (for another service, a timer, a file) overlap.
+    ///
+    /// ```swift
+    /// try await node.addService("slow_add") { request in
+    ///     try await Task.sleep(for: .milliseconds(100))
+    ///     return .int((request.args[0].intValue ?? 0) + (request.args[1].intValue ?? 0))
+    /// }
+    /// ```
     public func addService(_ service: String, _ handler: @escaping ServiceHandler) async throws {
         try FrameEncoder.validateName(service)
-        if dispatcher.setService(service, handler) {
+        if dispatcher.setService(service, .concurrent(handler)) {
             await publish()
         }
     }
@@ -36,12 +58,12 @@ extension Node {
     ///
     /// Throws ``ServiceCallError`` (no provider, remote error with the provider's text,
     /// connection lost, timeout) or, before sending, ``FrameError``/``CodecError``.
-    public func call(_ service: String, _ args: Value..., kwargs: Kwargs = [:], timeout: Duration? = nil) async throws -> Value {
+    nonisolated(nonsending) public func call(_ service: String, _ args: Value..., kwargs: Kwargs = [:], timeout: Duration? = nil) async throws -> Value {
         try await call(service, args: args, kwargs: kwargs, timeout: timeout)
     }
 
     /// Calls `service` with the arguments as an array.
-    public func call(_ service: String, args: [Value], kwargs: Kwargs = [:], timeout: Duration? = nil) async throws -> Value {
+    nonisolated(nonsending) public func call(_ service: String, args: [Value], kwargs: Kwargs = [:], timeout: Duration? = nil) async throws -> Value {
         try FrameEncoder.validate(name: service, args: args, kwargs: kwargs)
         let providers = topology.providers(of: service)
         guard let provider = options.serviceLoadBalancer.chooseNode(providers, service: service) else {
@@ -100,11 +122,11 @@ public struct ServiceHandle: Sendable {
     public let node: Node
     public let name: String
 
-    public func call(_ args: Value..., kwargs: Kwargs = [:], timeout: Duration? = nil) async throws -> Value {
+    nonisolated(nonsending) public func call(_ args: Value..., kwargs: Kwargs = [:], timeout: Duration? = nil) async throws -> Value {
         try await node.call(name, args: args, kwargs: kwargs, timeout: timeout)
     }
 
-    public func callAsFunction(_ args: Value..., kwargs: Kwargs = [:], timeout: Duration? = nil) async throws -> Value {
+    nonisolated(nonsending) public func callAsFunction(_ args: Value..., kwargs: Kwargs = [:], timeout: Duration? = nil) async throws -> Value {
         try await node.call(name, args: args, kwargs: kwargs, timeout: timeout)
     }
 

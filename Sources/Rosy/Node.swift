@@ -264,27 +264,32 @@ public final class Node: Sendable {
 
     /// The link to `spec`'s node, created on first use.
     func link(to spec: MeshNodeSpec) -> PeerLink {
-        link(toNodeAt: 0, of: [spec])
+        existingLink(to: spec.id.uuid) ?? createLink(to: spec)
     }
 
     /// The link to the node at `index` of `nodes`, created on first use (the node's spec is
     /// copied only then: a spec holds many references).
     func link(toNodeAt index: Int, of nodes: [MeshNodeSpec]) -> PeerLink {
-        let uuid = nodes[index].id.uuid
-        let found = links.withLock { links -> PeerLink? in
+        existingLink(to: nodes[index].id.uuid) ?? createLink(to: nodes[index])
+    }
+
+    private func existingLink(to uuid: UUID) -> PeerLink? {
+        links.withLock { links -> PeerLink? in
             if let last = links.last, last.nodeID.uuid == uuid { return last }
             let link = links.byID[uuid]
             if link != nil { links.last = link }
             return link
         }
-        if let found { return found }
-        let created = PeerLink(spec: nodes[index], settings: PeerLink.Settings(
+    }
+
+    private func createLink(to spec: MeshNodeSpec) -> PeerLink {
+        let created = PeerLink(spec: spec, settings: PeerLink.Settings(
             group: homeLoop, capacity: max(1, options.outboxCapacity), byteCapacity: max(1, options.outboxByteCapacity),
             timeToLive: options.outboxTimeToLive, maximumMessageSize: options.maximumMessageSize,
             logger: logger))
         return links.withLock { links in
-            let link = links.byID[uuid] ?? created
-            links.byID[uuid] = link
+            let link = links.byID[spec.id.uuid] ?? created
+            links.byID[spec.id.uuid] = link
             links.last = link
             return link
         }

@@ -45,10 +45,8 @@ enum PeerConnector {
         let initializer: @Sendable (any Channel) -> EventLoopFuture<ClientConnection> = { channel in
             channel.eventLoop.makeCompletedFuture {
                 let connection = ClientConnection(channel: channel)
-                try channel.pipeline.syncOperations.addHandler(
-                    ByteToMessageHandler(ServiceResponseDecoder(maximumMessageSize: maximumMessageSize)))
-                try channel.pipeline.syncOperations.addHandler(
-                    ClientConnectionHandler(connection: connection, link: link, logger: logger))
+                try channel.pipeline.syncOperations.addHandler(ClientConnectionHandler(
+                    connection: connection, link: link, logger: logger, maximumMessageSize: maximumMessageSize))
                 return connection
             }
         }

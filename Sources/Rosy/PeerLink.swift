@@ -259,9 +259,22 @@ final class PeerLink: Sendable {
     // MARK: Service calls
 
     /// Sends a service request frame on this peer's connection and waits for its response.
-    func call(_ frame: ByteBuffer, timeout: TimeAmount?) async throws -> ServiceResponseFrame.Outcome {
-        let connection = try await openConnection()
+    nonisolated(nonsending) func call(_ frame: ByteBuffer, timeout: TimeAmount?) async throws -> ServiceResponseFrame.Outcome {
+        let connection: ClientConnection
+        if let open = connectedConnection {
+            connection = open
+        } else {
+            connection = try await openConnection()
+        }
         return try await connection.call(frame, timeout: timeout)
+    }
+
+    /// The open connection, if there is one (no suspension on the way).
+    private var connectedConnection: ClientConnection? {
+        state.withLock { state in
+            guard !state.closed, case .connected(let connection) = state.connection else { return nil }
+            return connection
+        }
     }
 
     /// The open connection, opening one if needed.

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import Rosy
 import RosyDiscovery
 import RosyTestSupport
@@ -81,6 +82,59 @@ final class InProcessNodeTests: XCTestCase {
         }
         for n in Int64(0)..<20 { XCTAssertEqual(results[n], .int(n * 10)) }
         XCTAssertNotEqual(finished.values, finished.values.sorted(), "responses should have come out of order")
+        await caller.stop()
+        await provider.stop()
+    }
+
+    func testImmediateHandlersAnswerManyCallsWhileASlowCallWaits() async throws {
+        let mesh = InProcessMesh()
+        let provider = try await Node.start(name: "provider", options: .inProcess(mesh))
+        let caller = try await Node.start(name: "caller", options: .inProcess(mesh))
+        struct Odd: Error, CustomStringConvertible { var description: String { "Odd()" } }
+        // No await in the closure: the immediate overload, answered as the request is read.
+        try await provider.addService("half") { request in
+            let n = request.args.first?.intValue ?? 0
+            if n % 2 != 0 { throw Odd() }
+            return .int(n / 2)
+        }
+        let gate = Collector<Int>()
+        try await provider.addService("gated") { _ in
+            try await gate.wait(for: 1)
+            return "opened"
+        }
+        let ready = await caller.waitForProvider("half", timeout: .seconds(30))
+        XCTAssertTrue(ready)
+
+        // A call held by a handler that awaits does not hold the immediate answers behind it
+        // on the same connection.
+        let gated = Task { try await caller.call("gated") }
+        let results = try await withThrowingTaskGroup(of: (Int64, Result<Value, ServiceCallError>).self) { group in
+            for n in Int64(0)..<1000 {
+                group.addTask {
+                    do {
+                        return (n, .success(try await caller.call("half", .int(n))))
+                    } catch let error as ServiceCallError {
+                        return (n, .failure(error))
+                    }
+                }
+            }
+            return try await group.reduce(into: [Int64: Result<Value, ServiceCallError>]()) { $0[$1.0] = $1.1 }
+        }
+        XCTAssertEqual(results.count, 1000)
+        for (n, result) in results {
+            switch result {
+            case .success(let value):
+                XCTAssertTrue(n % 2 == 0, "\(n) should have failed")
+                XCTAssertEqual(value, .int(n / 2))
+            case .failure(let error):
+                XCTAssertTrue(n % 2 != 0, "\(n): \(error)")
+                XCTAssertEqual(error.code, .remoteError)
+                XCTAssertEqual(error.message, "Odd()")
+            }
+        }
+        gate.append(1)
+        let opened = try await gated.value
+        XCTAssertEqual(opened, "opened")
         await caller.stop()
         await provider.stop()
     }
@@ -310,6 +364,84 @@ final class InProcessNodeTests: XCTestCase {
             try await received.wait(for: 1)
             XCTAssertEqual(received.values.first?.args, ["still fine"])
         }
+    }
+
+    func testRequestsBeforeABadFrameAreAnsweredThenTheConnectionCloses() async throws {
+        let mesh = InProcessMesh()
+        try await Node.withNode(name: "solo", options: .inProcess(mesh)) { node in
+            try await node.addService("double") { .int(($0.args.first?.intValue ?? 0) * 2) }
+            var path = ""
+            for case .unix(let socketPath, _) in node.meshNodes.flatMap(\.connectionSpecs) { path = socketPath }
+            var request = ByteBuffer()
+            try FrameEncoder.writeServiceRequest(
+                id: 7, service: "double", args: [.int(21)], kwargs: [:], codec: PickleCodec(), into: &request)
+            // One write: a good request, then an unknown frame prefix.
+            let script = """
+            import pickle, socket, struct, sys
+            s = socket.socket(socket.AF_UNIX)
+            s.connect(sys.argv[1])
+            s.sendall(bytes.fromhex(sys.argv[2]) + b"x" + b"\\0" * 10)
+            s.settimeout(30)
+            data = b""
+            while True:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+            rid, status, length = struct.unpack("<HBI", data[:7])
+            print(rid, status, pickle.loads(data[7:7 + length]), len(data) == 7 + length)
+            """
+            let result = try TestSupport.runPython(script, [path, request.readableBytesView.map { String(format: "%02x", $0) }.joined()])
+            XCTAssertEqual(result.stdout, "7 0 42 True\n", result.stderr)
+            let answer = try await node.call("double", 5)
+            XCTAssertEqual(answer, 10, "the node goes on")
+        }
+    }
+
+    func testABadResponseFailsItsCallsAndTheNextCallConnectsAgain() async throws {
+        let mesh = InProcessMesh()
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("badpeer-\(UUID().uuidString.prefix(8)).sock").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        // A fake provider: its first connection answers with an unknown status byte, its second
+        // with a proper result (42).
+        let server = try RunningProcess(try TestSupport.python(), ["-c", """
+            import pickle, socket, struct, sys
+            srv = socket.socket(socket.AF_UNIX)
+            srv.bind(sys.argv[1])
+            srv.listen(4)
+            print("ready", flush=True)
+            for answer in ("bad", "good"):
+                conn, _ = srv.accept()
+                request = conn.recv(65536)
+                rid = request[1:3]
+                if answer == "bad":
+                    conn.sendall(rid + b"\\x42")
+                else:
+                    body = pickle.dumps(42)
+                    conn.sendall(rid + b"\\x00" + struct.pack("<I", len(body)) + body)
+                print(answer, "answered", flush=True)
+                conn.recv(10)  # until the caller closes
+                conn.close()
+            """, path])
+        try await server.waitForLine("ready")
+        let fake = mesh.discovery()
+        try await fake.register(MeshNodeSpec(
+            id: NodeID(name: "fake", hostname: "fake-host"), connectionSpecs: [.unix(path: path, host: hostName())],
+            services: ["answer"]))
+        try await Node.withNode(name: "caller", options: .inProcess(mesh)) { node in
+            let ready = await node.waitForProvider("answer", timeout: .seconds(30))
+            XCTAssertTrue(ready)
+            await assertCallError(.connectionLost) { try await node.call("answer") }
+            let answer = try await node.call("answer", timeout: .seconds(30))
+            XCTAssertEqual(answer, 42)
+        }
+        await fake.unregister()
+    }
+
+    private func hostName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        gethostname(&buffer, buffer.count)
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     private func assertCallError(

@@ -27,6 +27,20 @@ final class LoadBalancerTests: XCTestCase {
         XCTAssertEqual(firstPicks, [a.id, b.id])
     }
 
+    func testLeastRecentBreaksTiesEvenlyWhereverTheTiedNodesStand() {
+        let a = node("w"), b = node("w"), c = node("w")
+        var counts: [NodeID: Int] = [:]
+        for _ in 0..<1000 {
+            let picker = LeastRecentPicker()
+            _ = picker.pick([b])  // b was chosen: a and c tie, with b between them
+            counts[picker.pick([a, b, c]).id, default: 0] += 1
+        }
+        XCTAssertNil(counts[b.id])
+        // Half each; below 400 of 1000 has a chance under 1e-9.
+        XCTAssertGreaterThan(counts[a.id] ?? 0, 400, "\(counts)")
+        XCTAssertGreaterThan(counts[c.id] ?? 0, 400, "\(counts)")
+    }
+
     func testDefaultTopicBalancerSendsToOneNodePerName() {
         let balancer = GroupByNodeNameBalancer()
         let workers = [node("worker"), node("worker"), node("worker")]

@@ -27,7 +27,7 @@ async def main():
         spec = UnixConnectionSpec(path=where)
     else:
         spec = IpConnectionSpec(host="127.0.0.1", port=int(where), family=AddressFamily.AF_INET)
-    node = MeshNodeSpec(id=NodeId("swift"), connection_specs=[spec], topics={"from-python"}, services={"multiply", "fail", "missing"})
+    node = MeshNodeSpec(id=NodeId("swift"), connection_specs=[spec], topics={"from-python"}, services={"multiply", "add", "fail", "missing"})
     topology = MeshTopologyManager()
     topology.set_topology(MeshTopologySpec(nodes=[node]))
     codec = build_node_message_codec(2, codec_name)
@@ -42,6 +42,8 @@ async def main():
     await sender.send("from-python", payload, {"zeta": 1, "name": "world", "alpha": 2})
     results = await asyncio.gather(*(caller.call("multiply", (i, 10), {}) for i in range(5)))
     print("results", results, flush=True)
+    sums = await asyncio.gather(*(caller.call("add", (i, 1000), {}) for i in range(200)))
+    print("sums", sums == [i + 1000 for i in range(200)], flush=True)
     try:
         await caller.call("fail", (), {})
     except Exception as e:
@@ -102,6 +104,10 @@ asyncio.run(main())
             try await Task.sleep(for: .milliseconds(10 * (5 - Int(a))))  // answer out of order
             return .int(a * b)
         }
+        // An immediate handler: its answers to one read leave together in one write.
+        try await node.addService("add") { request in
+            .int((request.args[0].intValue ?? 0) + (request.args[1].intValue ?? 0))
+        }
         struct Failure: Error, CustomStringConvertible { var description: String { "ValueError('nope')" } }
         try await node.addService("fail") { _ in throw Failure() }
         let own = node.meshNodes.first { $0.id == node.id }?.connectionSpecs ?? []
@@ -131,6 +137,7 @@ asyncio.run(main())
             let lines = result.stdout.split(separator: "\n").map(String.init)
             XCTAssertEqual(lines, [
                 "results [0, 10, 20, 30, 40]",
+                "sums True",
                 "fail raised ValueError('nope')",
                 "missing raised service='missing' is not provided by this node",
             ])

@@ -42,6 +42,10 @@ struct Driver {
                 for inflight in [1, 64] { try await serviceCalls(node, inflight: inflight, onNodeExecutor: true) }
                 for inflight in [1, 64] { try await serviceCalls(node, inflight: inflight, onNodeExecutor: false) }
             }
+            // One service case alone, for profiling: service1 or service64 (callers on the node's executor).
+            for inflight in [1, 64] where cases.contains("service\(inflight)") {
+                try await serviceCalls(node, inflight: inflight, onNodeExecutor: true)
+            }
         }
         await node.stop()
     }

@@ -64,7 +64,7 @@ struct DriverCommand: AsyncParsableCommand {
     var rate = 1000.0
     @Option(help: "Payload sizes in bytes, comma separated.")
     var sizes = "0,1000,65536,1048576"
-    @Option(help: "Which cases to run, comma separated: throughput, latency, service (for profiling).")
+    @Option(help: "Which cases to run, comma separated: throughput, latency, service; service1 or service64 alone (for profiling).")
     var cases = "throughput,latency,service"
     @Option(help: "Only a full-speed run of this many seconds, sampling RSS every 10 s.")
     var longRun: Double?
