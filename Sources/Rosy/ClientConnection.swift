@@ -29,13 +29,22 @@ final class ClientConnection: Sendable {
     }
     private let state = Mutex(State())
 
-    /// Requests written since the last flush, sent together once the loop has run every
-    /// job that was ready (`nil`: no flush is queued).
-    private let unsent: NIOLoopBoundBox<ByteBuffer?>
+    /// Requests written since the last flush: sent together once the loop has run every
+    /// job that was ready, or as soon as they are ``batchLimit``.
+    private struct Unsent {
+        var requests: ByteBuffer?
+        var count = 0
+    }
+    private let unsent: NIOLoopBoundBox<Unsent>
+    /// Requests sent together at most. Many callers at once then keep several batches in
+    /// flight, so the provider answers one while the caller writes the next; one batch of
+    /// all of them would leave each side idle while the other works (64 in flight:
+    /// 0.36 → 0.58 M calls/s with 16, bench/PERF-NOTES.md).
+    static let batchLimit = 16
 
     init(channel: any Channel) {
         self.channel = channel
-        self.unsent = NIOLoopBoundBox(nil, eventLoop: channel.eventLoop)
+        self.unsent = NIOLoopBoundBox(Unsent(), eventLoop: channel.eventLoop)
     }
 
     /// Sends a service request frame (its id is filled in here) and waits for the response.
@@ -79,16 +88,20 @@ final class ClientConnection: Sendable {
     /// that was ready: requests sent together (many callers, one loop) go in one syscall.
     /// A failed write closes the channel, which fails every waiting call (``closed(reason:)``).
     private func write(_ request: ByteBuffer) {
-        if unsent.value == nil {
-            unsent.value = request
-            channel.eventLoop.execute { [self] in
-                guard let requests = unsent.value else { return }
-                unsent.value = nil
-                channel.writeAndFlush(requests, promise: nil)
-            }
-        } else {
-            unsent.value!.writeImmutableBuffer(request)
+        guard unsent.value.requests != nil else {
+            unsent.value = Unsent(requests: request, count: 1)
+            channel.eventLoop.execute { [self] in flushUnsent() }
+            return
         }
+        unsent.value.requests!.writeImmutableBuffer(request)
+        unsent.value.count += 1
+        if unsent.value.count >= Self.batchLimit { flushUnsent() }
+    }
+
+    private func flushUnsent() {
+        guard let requests = unsent.value.requests else { return }
+        unsent.value = Unsent()
+        channel.writeAndFlush(requests, promise: nil)
     }
 
     /// Whether calls wait for a response on this connection.

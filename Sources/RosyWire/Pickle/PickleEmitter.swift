@@ -39,8 +39,8 @@ struct PickleEmitter {
         commitFrame(&buffer)
     }
 
-    /// A whole pickle of one str or bytes under 64 KiB, or of a short tuple of scalars
-    /// (``PickleShortTuple``), in one buffer access (the most common message arguments),
+    /// A whole pickle of one str or bytes under 64 KiB, of one other scalar, or of a short
+    /// tuple of scalars (``PickleShortTuple``), in one buffer access (the most common message arguments),
     /// exactly as the general path writes it. False for anything else.
     @inline(__always)
     static func writeShortPickle(of value: Value, into buffer: inout ByteBuffer) -> Bool {
@@ -62,7 +62,7 @@ struct PickleEmitter {
         case .tuple(let items):
             return PickleShortTuple.write(items, into: &buffer)
         default:
-            return false
+            return PickleShortTuple.writeScalar(value, into: &buffer)
         }
     }
 

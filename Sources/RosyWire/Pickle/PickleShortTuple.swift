@@ -2,7 +2,7 @@ import NIOCore
 
 /// A whole pickle of a short tuple of scalars in one buffer access: `None`, bool, int (32-bit
 /// range), float, and str or bytes of a few KiB, such as a speedtest message `(time, 'A' *
-/// size)` or a pose `(x, y, z)`. The bytes are exactly those of the general path (and of
+/// size)` or a pose `(x, y, z)`; or of one such scalar other than str or bytes. The bytes are exactly those of the general path (and of
 /// Python's `pickle.dumps(obj, 5)`); anything else is left to the general path.
 enum PickleShortTuple {
     /// Longer tuples take the general path.
@@ -33,6 +33,40 @@ enum PickleShortTuple {
             p.put(PickleOpcode.memoize, at: at + 1)
             p.put(PickleOpcode.stop, at: at + 2)
             return at + 3
+        }
+        return true
+    }
+
+    /// Writes the pickle of one scalar: `None`, bool, int in the 32-bit range or float (a
+    /// service call's usual argument or result); false (and nothing written) otherwise.
+    /// As CPython, a body under 4 bytes (`None`, a bool, an int under 256) has no FRAME.
+    @inline(__always)
+    static func writeScalar(_ value: Value, into buffer: inout ByteBuffer) -> Bool {
+        let body: Int  // the item and STOP
+        switch value {
+        case .none, .bool:
+            body = 2
+        case .int(let v):
+            guard v >= Int64(Int32.min), v <= Int64(Int32.max) else { return false }
+            body = (v >= 0 && v < 0x100 ? 2 : v >= 0 && v < 0x1_0000 ? 3 : 5) + 1
+        case .double:
+            body = 10
+        default:
+            return false
+        }
+        let framed = body >= PickleOpcode.frameSizeMin
+        buffer.writeRaw(maximum: 2 + PickleOpcode.frameHeaderSize + body) { p in
+            p.put(PickleOpcode.proto, at: 0)
+            p.put(PickleOpcode.highestProtocol, at: 1)
+            var at = 2
+            if framed {
+                p.put(PickleOpcode.frame, at: 2)
+                p.put(UInt64(body).littleEndian, at: 3)
+                at += PickleOpcode.frameHeaderSize
+            }
+            at = put(value, into: p, at: at)
+            p.put(PickleOpcode.stop, at: at)
+            return at + 1
         }
         return true
     }
