@@ -187,8 +187,10 @@ final class ClientConnectionHandler: ChannelInboundHandler, RemovableChannelHand
                 errorCaught(context: context, error: error)
             }
         }
-        connection.closed(reason: error.map { "\($0)" } ?? "connection to \(link.nodeID) closed")
+        // The link lets go of the connection first: a call that its failure wakes up and
+        // that calls again then opens a new connection instead of meeting this closed one.
         link.connectionClosed(connection)
+        connection.closed(reason: error.map { "\($0)" } ?? "connection to \(link.nodeID) closed")
         context.fireChannelInactive()
     }
 

@@ -16,6 +16,18 @@ public protocol TopicLoadBalancer: Sendable {
 public protocol ServiceLoadBalancer: Sendable {
     /// The node, among `nodes` (all providing `service`), to call; `nil` when `nodes` is empty.
     func chooseNode(_ nodes: [MeshNodeSpec], service: String) -> MeshNodeSpec?
+
+    /// Where the node to call stands in `nodes`; `nil` when `nodes` is empty. The default
+    /// asks ``chooseNode(_:service:)``; a balancer that answers with the position spares
+    /// each call a copy of the chosen node's spec.
+    func chooseNodeIndex(_ nodes: [MeshNodeSpec], service: String) -> Int?
+}
+
+extension ServiceLoadBalancer {
+    public func chooseNodeIndex(_ nodes: [MeshNodeSpec], service: String) -> Int? {
+        guard let chosen = chooseNode(nodes, service: service) else { return nil }
+        return nodes.firstIndex { $0.id == chosen.id }
+    }
 }
 
 /// A strategy that picks one node of a group: least recently chosen, round-robin or random.
@@ -80,6 +92,10 @@ public final class LeastRecentPicker: NodePicker, TopicLoadBalancer, ServiceLoad
     public func chooseNode(_ nodes: [MeshNodeSpec], service: String) -> MeshNodeSpec? {
         nodes.isEmpty ? nil : pick(nodes)
     }
+
+    public func chooseNodeIndex(_ nodes: [MeshNodeSpec], service: String) -> Int? {
+        nodes.isEmpty ? nil : pickIndex(nodes)
+    }
 }
 
 /// Picks the nodes in turn, ordered by UUID so the order is stable while the set changes.
@@ -113,6 +129,10 @@ public struct RandomPicker: NodePicker, TopicLoadBalancer, ServiceLoadBalancer {
 
     public func pick(_ nodes: [MeshNodeSpec]) -> MeshNodeSpec {
         nodes.randomElement() ?? nodes[0]
+    }
+
+    public func chooseNodeIndex(_ nodes: [MeshNodeSpec], service: String) -> Int? {
+        nodes.indices.randomElement()
     }
 
     public func chooseNodes(_ nodes: [MeshNodeSpec], topic: String) -> [MeshNodeSpec] {

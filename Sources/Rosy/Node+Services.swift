@@ -66,14 +66,14 @@ extension Node {
     nonisolated(nonsending) public func call(_ service: String, args: [Value], kwargs: Kwargs = [:], timeout: Duration? = nil) async throws -> Value {
         try FrameEncoder.validate(name: service, args: args, kwargs: kwargs)
         let providers = topology.providers(of: service)
-        guard let provider = options.serviceLoadBalancer.chooseNode(providers, service: service) else {
+        guard let provider = options.serviceLoadBalancer.chooseNodeIndex(providers, service: service) else {
             throw ServiceCallError(.noProvider, service: service, message: "no node provides service '\(service)'")
         }
         var frame = makeBuffer(name: service, args: args, kwargs: kwargs)
         try FrameEncoder.writeServiceRequest(id: 0, service: service, args: args, kwargs: kwargs, codec: codec, into: &frame)
         let outcome: ServiceResponseFrame.Outcome
         do {
-            outcome = try await link(to: provider).call(frame, timeout: timeout?.timeAmount)
+            outcome = try await link(toNodeAt: provider, of: providers).call(frame, timeout: timeout?.timeAmount)
         } catch CallFailure.timeout {
             throw ServiceCallError(.timeout, service: service, message: "no response within \(timeout.map { "\($0)" } ?? "the timeout")")
         } catch CallFailure.connectionLost(let reason) {

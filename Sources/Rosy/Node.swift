@@ -263,10 +263,6 @@ public final class Node: Sendable {
     }
 
     /// The link to `spec`'s node, created on first use.
-    func link(to spec: MeshNodeSpec) -> PeerLink {
-        existingLink(to: spec.id.uuid) ?? createLink(to: spec)
-    }
-
     /// The link to the node at `index` of `nodes`, created on first use (the node's spec is
     /// copied only then: a spec holds many references).
     func link(toNodeAt index: Int, of nodes: [MeshNodeSpec]) -> PeerLink {

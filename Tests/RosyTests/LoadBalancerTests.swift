@@ -41,6 +41,24 @@ final class LoadBalancerTests: XCTestCase {
         XCTAssertGreaterThan(counts[c.id] ?? 0, 400, "\(counts)")
     }
 
+    func testServiceBalancersAnswerWithThePositionOfTheirChoice() {
+        let a = node("w"), b = node("w")
+        // The default position comes from chooseNode.
+        struct Last: ServiceLoadBalancer {
+            func chooseNode(_ nodes: [MeshNodeSpec], service: String) -> MeshNodeSpec? { nodes.last }
+        }
+        XCTAssertEqual(Last().chooseNodeIndex([a, b], service: "s"), 1)
+        XCTAssertNil(Last().chooseNodeIndex([], service: "s"))
+        // Least recent: both new nodes, then alternating.
+        let picker = LeastRecentPicker()
+        let picks = (0..<6).compactMap { _ in picker.chooseNodeIndex([a, b], service: "s") }
+        XCTAssertEqual(picks.count, 6)
+        for i in 1..<6 { XCTAssertNotEqual(picks[i], picks[i - 1]) }
+        XCTAssertNil(picker.chooseNodeIndex([], service: "s"))
+        let random = RandomPicker()
+        XCTAssertEqual(Set((0..<200).compactMap { _ in random.chooseNodeIndex([a, b], service: "s") }), [0, 1])
+    }
+
     func testDefaultTopicBalancerSendsToOneNodePerName() {
         let balancer = GroupByNodeNameBalancer()
         let workers = [node("worker"), node("worker"), node("worker")]
