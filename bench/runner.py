@@ -100,7 +100,7 @@ def key_of(row: dict) -> tuple:
     case = row["case"]
     if case in ("throughput", "throughput_plain"):
         return (case, row["socket"], row["size"])
-    if case in ("service", "service_plain"):
+    if case in ("service", "service_plain", "service_await"):
         return (case, row["socket"], row["inflight"])
     return (case, row["socket"], None)
 
@@ -152,6 +152,10 @@ def table_rows(values: dict) -> list[tuple]:
         for inflight in (1, 64):
             rows.append((f"service {inflight} in flight {sock}, Swift callers in plain tasks", "calls/s",
                          ("service_plain", sock, inflight), "calls_per_s", True))
+    for sock in SOCKETS:
+        for inflight in (1, 64):
+            rows.append((f"service {inflight} in flight {sock}, Swift handler that awaits", "calls/s",
+                         ("service_await", sock, inflight), "calls_per_s", True))
     rows.append(("receiver RSS at rest", "MB", ("rss_at_rest", "unix", None), "rss_kb", False))
     rows.append(("sender RSS at rest", "MB", ("rss_at_rest", "unix", None), "driver_rss_kb", False))
     return rows
@@ -181,7 +185,7 @@ def render_table(values: dict) -> str:
              "|---|---|---:|---:|---:|---:|---:|"]
     for label, unit, key, metric, _ in table_rows(values):
         # Python and raw have one form of each case: a `_plain` row compares with it.
-        base = (key[0].removesuffix("_plain"),) + key[1:]
+        base = (key[0].removesuffix("_plain").removesuffix("_await"),) + key[1:]
         s = median(values, "swift", key, metric)
         p, r = (median(values, impl, base, metric) for impl in ("python", "raw"))
         lines.append(f"| {label} | {unit} | {fmt(s, unit)} | {fmt(p, unit)} | {fmt(r, unit)} "
@@ -208,14 +212,15 @@ def render_cpu_table(values: dict) -> str:
             lines.append(f"| topic {size_label(size)} {sock} | {cells[0]} | {cells[1]} | {ctx} |")
     lines += ["", "| case | Swift provider + caller µs/call | Swift ctx switches per call provider / caller |",
               "|---|---:|---:|"]
-    for sock in SOCKETS:
-        for inflight in (1, 64):
-            key = ("service", sock, inflight)
-            r, t = (median(values, "swift", key, m) for m in ("recv_cpu_us_per_call", "send_cpu_us_per_call"))
-            rc, sc = (median(values, "swift", key, m) for m in ("recv_ctx_per_call", "send_ctx_per_call"))
-            cpu = "–" if r is None or t is None else f"{r:,.1f} + {t:,.1f}"
-            ctx = "–" if rc is None or sc is None else f"{rc:.1f} / {sc:.1f}"
-            lines.append(f"| service {inflight} in flight {sock} | {cpu} | {ctx} |")
+    for case, suffix in (("service", ""), ("service_await", ", handler that awaits")):
+        for sock in SOCKETS:
+            for inflight in (1, 64):
+                key = (case, sock, inflight)
+                r, t = (median(values, "swift", key, m) for m in ("recv_cpu_us_per_call", "send_cpu_us_per_call"))
+                rc, sc = (median(values, "swift", key, m) for m in ("recv_ctx_per_call", "send_ctx_per_call"))
+                cpu = "–" if r is None or t is None else f"{r:,.1f} + {t:,.1f}"
+                ctx = "–" if rc is None or sc is None else f"{rc:.1f} / {sc:.1f}"
+                lines.append(f"| service {inflight} in flight {sock}{suffix} | {cpu} | {ctx} |")
     return "\n".join(lines)
 
 
@@ -251,6 +256,10 @@ def render_targets(values: dict, long_rows: list[dict]) -> str:
             ok = None if s is None or p is None else s >= 20 * p
             lines.append(f"| service calls {inflight} in flight {sock}: ≥ 20× Python "
                          f"| {fmt(s, 'calls/s')} calls/s, {ratio(s, p)}× Python | {verdict(ok)} |")
+            a = m("swift", ("service_await", sock, inflight), "calls_per_s")
+            ok = None if a is None or p is None else a >= 20 * p
+            lines.append(f"| same, Swift handler that awaits "
+                         f"| {fmt(a, 'calls/s')} calls/s, {ratio(a, p)}× Python | {verdict(ok)} |")
     s = m("swift", ("rss_at_rest", "unix", None), "rss_kb")
     d = m("swift", ("rss_at_rest", "unix", None), "driver_rss_kb")
     worst = max(x for x in (s, d, 0) if x is not None) if (s or d) else None

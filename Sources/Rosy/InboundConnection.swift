@@ -125,6 +125,16 @@ final class InboundConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
     private var responses = ByteBuffer()
     private static let responsesCapacity = 1024
     private static let responsesFlushBytes = 64 * 1024
+    /// Answers in `responses` from tasks (handlers that await): they count in the
+    /// dispatcher's `requestsInFlight` until written.
+    private var taskAnswersUnwritten = 0
+    /// A read is being handled: `channelReadComplete` will write `responses`.
+    private var reading = false
+    /// A write of `responses` is queued on the loop (for answers that came between reads).
+    private var writeQueued = false
+    /// This handler and its context as the tasks of handlers that await reach them (on the loop).
+    private var context: ChannelHandlerContext?
+    private var loopBoundSelf: NIOLoopBound<InboundConnectionHandler>?
 
     init(dispatcher: InboundDispatcher, logger: Logger, maximumMessageSize: Int) {
         self.dispatcher = dispatcher
@@ -135,6 +145,8 @@ final class InboundConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
     func handlerAdded(context: ChannelHandlerContext) {
         let loopBoundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
         let loopBoundSelf = NIOLoopBound(self, eventLoop: context.eventLoop)
+        self.loopBoundSelf = loopBoundSelf
+        self.context = context
         let eventLoop = context.eventLoop
         let inbox = TopicInbox(resume: {
             eventLoop.execute {
@@ -163,8 +175,15 @@ final class InboundConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
         }
     }
 
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+        self.loopBoundSelf = nil
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !failed else { return }
+        reading = true
+        defer { reading = false }
         // The batch lives in locals while frames are decoded: a stored property of a class
         // costs a dynamic exclusivity check on every access, that is per message.
         var batch = self.batch
@@ -199,22 +218,55 @@ final class InboundConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
             dispatcher.respond(to: request, with: handler, into: &responses)
             if responses.readableBytes >= Self.responsesFlushBytes { writeResponses(context: context) }
         case .concurrent(let handler):
-            let channel = context.channel
+            // A task per call, started at once on this thread: a handler that awaits nothing
+            // that suspends answers within this read, like an immediate one.
             let dispatcher = self.dispatcher
+            let allocator = context.channel.allocator
+            let eventLoop = context.eventLoop
+            guard let handlerOnLoop = loopBoundSelf else { return }
             dispatcher.requestsInFlight.add(1, ordering: .relaxed)
-            Task(executorPreference: executor ?? EventLoopTaskExecutor(context.eventLoop)) {
-                let response = await dispatcher.respond(to: request, with: handler, allocator: channel.allocator)
-                channel.writeAndFlush(response).whenComplete { _ in
-                    dispatcher.requestsInFlight.subtract(1, ordering: .relaxed)
+            Task.immediate(executorPreference: executor ?? EventLoopTaskExecutor(eventLoop)) {
+                let response = await dispatcher.respond(to: request, with: handler, allocator: allocator)
+                if eventLoop.inEventLoop {
+                    handlerOnLoop.value.answered(response)
+                } else {
+                    eventLoop.execute { handlerOnLoop.value.answered(response) }
                 }
             }
+        }
+    }
+
+    /// A task's answer (on the event loop): it joins the others, written at the end of the
+    /// read that is being handled, or of this loop pass.
+    private func answered(_ response: ByteBuffer) {
+        guard let context, let handlerOnLoop = loopBoundSelf else {
+            dispatcher.requestsInFlight.subtract(1, ordering: .relaxed)  // the connection is gone
+            return
+        }
+        responses.writeImmutableBuffer(response)
+        taskAnswersUnwritten += 1
+        if reading || writeQueued { return }
+        writeQueued = true
+        context.eventLoop.execute {
+            let handler = handlerOnLoop.value
+            handler.writeQueued = false
+            if let context = handler.context { handler.writeResponses(context: context) }
         }
     }
 
     /// Sends the responses gathered so far in one write.
     private func writeResponses(context: ChannelHandlerContext) {
         guard responses.readableBytes > 0 else { return }
-        context.writeAndFlush(Self.wrapOutboundOut(responses), promise: nil)
+        let fromTasks = taskAnswersUnwritten
+        taskAnswersUnwritten = 0
+        if fromTasks == 0 {
+            context.writeAndFlush(Self.wrapOutboundOut(responses), promise: nil)
+        } else {
+            let dispatcher = self.dispatcher
+            let written = context.eventLoop.makePromise(of: Void.self)
+            written.futureResult.whenComplete { _ in dispatcher.requestsInFlight.subtract(fromTasks, ordering: .relaxed) }
+            context.writeAndFlush(Self.wrapOutboundOut(responses), promise: written)
+        }
         responses = context.channel.allocator.buffer(capacity: Self.responsesCapacity)
     }
 

@@ -41,10 +41,17 @@ struct Driver {
             if cases.contains("service") {
                 for inflight in [1, 64] { try await serviceCalls(node, inflight: inflight, onNodeExecutor: true) }
                 for inflight in [1, 64] { try await serviceCalls(node, inflight: inflight, onNodeExecutor: false) }
+                for inflight in [1, 64] { try await serviceCalls(node, inflight: inflight, onNodeExecutor: true, handlerAwaits: true) }
             }
-            // One service case alone, for profiling: service1 or service64 (callers on the node's executor).
-            for inflight in [1, 64] where cases.contains("service\(inflight)") {
-                try await serviceCalls(node, inflight: inflight, onNodeExecutor: true)
+            // One service case alone, for profiling: service1 or service64 (callers on the
+            // node's executor), service1await or service64await (the handler that awaits).
+            for inflight in [1, 64] {
+                if cases.contains("service\(inflight)") {
+                    try await serviceCalls(node, inflight: inflight, onNodeExecutor: true)
+                }
+                if cases.contains("service\(inflight)await") {
+                    try await serviceCalls(node, inflight: inflight, onNodeExecutor: true, handlerAwaits: true)
+                }
             }
         }
         await node.stop()
@@ -88,7 +95,10 @@ struct Driver {
               "p50_us": .number(got.p50Microseconds), "p99_us": .number(got.p99Microseconds)])
     }
 
-    private func serviceCalls(_ node: Node, inflight: Int, onNodeExecutor: Bool) async throws {
+    /// `inflight` callers call `echo` (or `echo_await`, whose handler awaits) for `seconds`.
+    private func serviceCalls(_ node: Node, inflight: Int, onNodeExecutor: Bool, handlerAwaits: Bool = false) async throws {
+        let service = handlerAwaits ? "echo_await" : "echo"
+        let name = handlerAwaits ? "service_await" : onNodeExecutor ? "service" : "service_plain"
         _ = try await result(node)  // the responder's CPU count starts here
         let before = Measure.processUsage()
         let start = Measure.monotonicSeconds()
@@ -98,7 +108,7 @@ struct Driver {
                 group.addTask(executorPreference: onNodeExecutor ? node.taskExecutor : nil) {
                     var calls = 0
                     while Measure.monotonicSeconds() < end {
-                        _ = try await node.call("echo", 0)
+                        _ = try await node.call(service, 0)
                         calls += 1
                     }
                     return calls
@@ -110,7 +120,7 @@ struct Driver {
         let after = Measure.processUsage()
         let got = try await result(node)
         let calls = Double(max(1, done))
-        emit(["case": .text(onNodeExecutor ? "service" : "service_plain"), "socket": .text(socket.rawValue), "inflight": .int(inflight),
+        emit(["case": .text(name), "socket": .text(socket.rawValue), "inflight": .int(inflight),
               "calls": .int(done), "seconds": .number(elapsed),
               "calls_per_s": .number(Double(done) / elapsed),
               "recv_cpu_us_per_call": .number(got.cpuSeconds * 1e6 / calls),

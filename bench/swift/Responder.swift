@@ -7,7 +7,7 @@ import RosyWire
 /// The receiving node: counts topic messages and answers the `echo` and `result` services.
 ///
 /// Topics: `warmup` (ignored), `t` (throughput), `lat` (latency: the first argument is the
-/// tuple `(send time, filler)`). Services: `echo` returns its argument; `result` returns
+/// tuple `(send time, filler)`). Services: `echo` and `echo_await` return their argument; `result` returns
 /// `{delivered, seconds, p50_us, p99_us, rss_kb}` for the messages since the last call.
 enum Responder {
     static func run(socket: SocketKind, options: NodeOptions) async throws {
@@ -20,7 +20,11 @@ enum Responder {
             let sent = message.args.first?.arrayValue?.first?.doubleValue ?? 0
             tally.count(latencyMicroseconds: (Measure.wallClockSeconds() - sent) * 1e6)
         }
+        // `echo` does not await, so it answers inline as the request is read; `echo_await`
+        // awaits (a call that never suspends), so it takes the path of handlers that do:
+        // a task per call.
         try await node.addService("echo") { request in request.args.first ?? .none }
+        try await node.addService("echo_await") { request in await passThrough(request.args.first ?? .none) }
         try await node.addService("result") { _ in
             let report = tally.takeReport()
             return [
@@ -39,3 +43,6 @@ enum Responder {
         await node.forever()
     }
 }
+
+/// An async function that returns at once: it makes `echo_await`'s closure one that awaits.
+private func passThrough(_ value: Value) async -> Value { value }
