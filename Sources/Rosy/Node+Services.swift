@@ -69,11 +69,14 @@ extension Node {
         guard let provider = options.serviceLoadBalancer.chooseNodeIndex(providers, service: service) else {
             throw ServiceCallError(.noProvider, service: service, message: "no node provides service '\(service)'")
         }
-        var frame = makeBuffer(name: service, args: args, kwargs: kwargs)
-        try FrameEncoder.writeServiceRequest(id: 0, service: service, args: args, kwargs: kwargs, codec: codec, into: &frame)
+        let codec = self.codec
         let outcome: ServiceResponseFrame.Outcome
         do {
-            outcome = try await link(toNodeAt: provider, of: providers).call(frame, timeout: timeout?.timeAmount)
+            outcome = try await link(toNodeAt: provider, of: providers).call(timeout: timeout?.timeAmount) { id, buffer in
+                try FrameEncoder.writeServiceRequest(id: id, service: service, args: args, kwargs: kwargs, codec: codec, into: &buffer)
+            }
+        } catch CallFailure.unencodable(let error) {
+            throw error
         } catch CallFailure.timeout {
             throw ServiceCallError(.timeout, service: service, message: "no response within \(timeout.map { "\($0)" } ?? "the timeout")")
         } catch CallFailure.connectionLost(let reason) {

@@ -291,11 +291,6 @@ public final class Node: Sendable {
         }
     }
 
-    /// A buffer for one frame, sized so that encoding rarely grows it.
-    func makeBuffer(name: String, args: [Value], kwargs: Kwargs) -> ByteBuffer {
-        allocator.buffer(capacity: estimatedFrameSize(name: name, args: args, kwargs: kwargs))
-    }
-
     /// About how many bytes a frame with these arguments takes (at least as many, for
     /// strings and bytes).
     func estimatedFrameSize(name: String, args: [Value], kwargs: Kwargs) -> Int {

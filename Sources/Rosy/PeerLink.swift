@@ -258,15 +258,18 @@ final class PeerLink: Sendable {
 
     // MARK: Service calls
 
-    /// Sends a service request frame on this peer's connection and waits for its response.
-    nonisolated(nonsending) func call(_ frame: ByteBuffer, timeout: TimeAmount?) async throws -> ServiceResponseFrame.Outcome {
+    /// Sends a service request on this peer's connection and waits for its response
+    /// (`encode` appends the frame with the id it is given).
+    nonisolated(nonsending) func call(
+        timeout: TimeAmount?, encode: (UInt16, inout ByteBuffer) throws -> Void
+    ) async throws -> ServiceResponseFrame.Outcome {
         let connection: ClientConnection
         if let open = connectedConnection {
             connection = open
         } else {
             connection = try await openConnection()
         }
-        return try await connection.call(frame, timeout: timeout)
+        return try await connection.call(timeout: timeout, encode: encode)
     }
 
     /// The open connection, if there is one (no suspension on the way).

@@ -309,6 +309,56 @@ final class InProcessNodeTests: XCTestCase {
         }
     }
 
+    func testARequestTheCodecRefusesFailsAloneAndTheOthersGoThrough() async throws {
+        let mesh = InProcessMesh()
+        func jsonOptions() -> NodeOptions {
+            var options = NodeOptions.inProcess(mesh)
+            options.codec = JSONCodec()
+            return options
+        }
+        let provider = try await Node.start(name: "provider", options: jsonOptions())
+        let caller = try await Node.start(name: "caller", options: jsonOptions())
+        try await provider.addService("double") { .int(($0.args.first?.intValue ?? 0) * 2) }
+        let ready = await caller.waitForProvider("double", timeout: .seconds(30))
+        XCTAssertTrue(ready)
+        // On the node's executor the requests are encoded straight into the batch that
+        // leaves together: a refused one must leave the batch as it was.
+        let outcomes = try await withTaskExecutorPreference(caller.taskExecutor) {
+            try await withThrowingTaskGroup(of: (Int64, Result<Value, CodecError>).self) { group in
+                for n in Int64(0)..<64 {
+                    group.addTask {
+                        do {
+                            // JSON has no bytes: every odd call is refused before it is sent.
+                            let argument: Value = n % 2 == 0 ? .int(n) : .bytes([1])
+                            return (n, .success(try await caller.call("double", argument)))
+                        } catch let error as CodecError {
+                            return (n, .failure(error))
+                        }
+                    }
+                }
+                return try await group.reduce(into: [Int64: Result<Value, CodecError>]()) { $0[$1.0] = $1.1 }
+            }
+        }
+        XCTAssertEqual(outcomes.count, 64)
+        for (n, outcome) in outcomes {
+            switch outcome {
+            case .success(let value): XCTAssertEqual(value, .int(n * 2), "call \(n)")
+            case .failure(let error):
+                XCTAssertTrue(n % 2 == 1, "call \(n): \(error)")
+                XCTAssertEqual(error.codec, "json")
+            }
+        }
+        // From a plain task too (encoded apart, then handed to the loop).
+        do {
+            _ = try await caller.call("double", .bytes([1]))
+            XCTFail("expected a CodecError")
+        } catch is CodecError {}
+        let four = try await caller.call("double", 2)
+        XCTAssertEqual(four, 4)
+        await caller.stop()
+        await provider.stop()
+    }
+
     func testTheUnixSocketIsRemovedOnStopAndStaleSocketsNeverBlock() async throws {
         let environment = ProcessInfo.processInfo.environment
         let directory = environment["XDG_RUNTIME_DIR"].map { URL(fileURLWithPath: $0).appendingPathComponent("rosy") }
