@@ -48,7 +48,8 @@ public enum FrameEncoder {
     }
 
     /// Appends a service request frame, as the generic form does, for a node's own codec
-    /// held as an existential (not generic: nothing is looked up at run time per call).
+    /// held as an existential (not generic: nothing is looked up at run time per call; the
+    /// header goes in with one write).
     public static func writeServiceRequest(
         id: UInt16, service: String, args: [Value], kwargs: Kwargs, codec: any MessageCodec,
         into buffer: inout ByteBuffer
@@ -56,10 +57,7 @@ public enum FrameEncoder {
         try validate(name: service, args: args, kwargs: kwargs)
         let start = buffer.writerIndex
         do {
-            buffer.writeInteger(FramePrefix.serviceRequest)
-            buffer.writeInteger(id, endianness: .little)
-            writeShortString(service, into: &buffer)
-            buffer.writeInteger(UInt8(truncatingIfNeeded: args.count))
+            writeHeader(prefix: FramePrefix.serviceRequest, id: id, name: service, argCount: args.count, into: &buffer)
             try writeItems(args: args, kwargs: kwargs, anyCodec: codec, into: &buffer)
         } catch {
             buffer.moveWriterIndex(to: start)
@@ -75,19 +73,25 @@ public enum FrameEncoder {
         for key in kwargs.keys { try validateName(key) }
     }
 
-    /// Prefix, short-string name and the u8 argument count, in one write.
-    private static func writeHeader(prefix: UInt8, name: String, argCount: Int, into buffer: inout ByteBuffer) {
+    /// Prefix, the request id (service requests only), short-string name and the u8
+    /// argument count, in one write.
+    private static func writeHeader(prefix: UInt8, id: UInt16? = nil, name: String, argCount: Int, into buffer: inout ByteBuffer) {
         var name = name
         name.withUTF8 { utf8 in
             let count = utf8.count
-            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count + 3) { out in
+            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count + 5) { out in
                 out[0] = prefix
-                out[1] = UInt8(truncatingIfNeeded: count)
-                if count > 0 {
-                    UnsafeMutableRawBufferPointer(rebasing: out[2..<(2 + count)]).copyMemory(from: UnsafeRawBufferPointer(utf8))
+                var at = 1
+                if let id {
+                    out.storeBytes(of: id.littleEndian, toByteOffset: 1, as: UInt16.self)
+                    at = 3
                 }
-                out[2 + count] = UInt8(truncatingIfNeeded: argCount)
-                return count + 3
+                out[at] = UInt8(truncatingIfNeeded: count)
+                if count > 0 {
+                    UnsafeMutableRawBufferPointer(rebasing: out[(at + 1)..<(at + 1 + count)]).copyMemory(from: UnsafeRawBufferPointer(utf8))
+                }
+                out[at + 1 + count] = UInt8(truncatingIfNeeded: argCount)
+                return at + 2 + count
             }
         }
     }
