@@ -66,19 +66,27 @@ final class InboundDispatcher: Sendable {
         return handlers.withLock { $0.listeners.removeValue(forKey: topic) != nil }
     }
 
-    /// The last listener looked up by one connection's consumer, valid while the version holds.
-    struct ListenerCache {
-        var topic = ""
+    /// The last listener or service one connection looked up, valid while the registry's
+    /// version holds: a run of messages to one topic or calls to one service takes no lock.
+    struct LookupCache<Entry: AnyObject> {
+        var name = ""
         var version = -1
-        var listener: TopicListenerBox?
+        var entry: Entry?
+    }
+    typealias ListenerCache = LookupCache<TopicListenerBox>
+    typealias ServiceCache = LookupCache<ServiceEntry>
+
+    private func lookUp<Entry>(
+        _ name: String, version: Int, cache: inout LookupCache<Entry>, in table: (Handlers) -> [String: Entry]
+    ) -> Entry? {
+        if cache.version == version && cache.name == name { return cache.entry }
+        let entry = handlers.withLock { table($0)[name] }
+        cache = LookupCache(name: name, version: version, entry: entry)
+        return entry
     }
 
     private func listener(for topic: String, cache: inout ListenerCache) -> TopicListenerBox? {
-        let version = listenersVersion.load(ordering: .acquiring)
-        if cache.version == version && cache.topic == topic { return cache.listener }
-        let listener = handlers.withLock { $0.listeners[topic] }
-        cache = ListenerCache(topic: topic, version: version, listener: listener)
-        return listener
+        lookUp(topic, version: listenersVersion.load(ordering: .acquiring), cache: &cache) { $0.listeners }
     }
 
     /// Changes whenever a service is set or removed (readers cache lookups against it).
@@ -97,20 +105,9 @@ final class InboundDispatcher: Sendable {
         return handlers.withLock { $0.services.removeValue(forKey: service) != nil }
     }
 
-    /// The last service looked up by one connection, valid while the version holds.
-    struct ServiceCache {
-        var service = ""
-        var version = -1
-        var entry: ServiceEntry?
-    }
-
     /// The handler of `service`, or `nil` when this node does not provide it.
     func service(_ service: String, cache: inout ServiceCache) -> ServiceEntry? {
-        let version = servicesVersion.load(ordering: .acquiring)
-        if cache.version == version && cache.service == service { return cache.entry }
-        let entry = handlers.withLock { $0.services[service] }
-        cache = ServiceCache(service: service, version: version, entry: entry)
-        return entry
+        lookUp(service, version: servicesVersion.load(ordering: .acquiring), cache: &cache) { $0.services }
     }
 
     var topics: Set<String> { handlers.withLock { Set($0.listeners.keys) } }

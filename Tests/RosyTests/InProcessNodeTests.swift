@@ -108,17 +108,8 @@ final class InProcessNodeTests: XCTestCase {
         // A call held by a handler that awaits does not hold the immediate answers behind it
         // on the same connection.
         let gated = Task { try await caller.call("gated") }
-        let results = try await withThrowingTaskGroup(of: (Int64, Result<Value, ServiceCallError>).self) { group in
-            for n in Int64(0)..<1000 {
-                group.addTask {
-                    do {
-                        return (n, .success(try await caller.call("half", .int(n))))
-                    } catch let error as ServiceCallError {
-                        return (n, .failure(error))
-                    }
-                }
-            }
-            return try await group.reduce(into: [Int64: Result<Value, ServiceCallError>]()) { $0[$1.0] = $1.1 }
+        let results = try await concurrentCalls(1000, failingWith: ServiceCallError.self) { n in
+            try await caller.call("half", .int(n))
         }
         XCTAssertEqual(results.count, 1000)
         for (n, result) in results {
@@ -324,19 +315,9 @@ final class InProcessNodeTests: XCTestCase {
         // On the node's executor the requests are encoded straight into the batch that
         // leaves together: a refused one must leave the batch as it was.
         let outcomes = try await withTaskExecutorPreference(caller.taskExecutor) {
-            try await withThrowingTaskGroup(of: (Int64, Result<Value, CodecError>).self) { group in
-                for n in Int64(0)..<64 {
-                    group.addTask {
-                        do {
-                            // JSON has no bytes: every odd call is refused before it is sent.
-                            let argument: Value = n % 2 == 0 ? .int(n) : .bytes([1])
-                            return (n, .success(try await caller.call("double", argument)))
-                        } catch let error as CodecError {
-                            return (n, .failure(error))
-                        }
-                    }
-                }
-                return try await group.reduce(into: [Int64: Result<Value, CodecError>]()) { $0[$1.0] = $1.1 }
+            // JSON has no bytes: every odd call is refused before it is sent.
+            try await concurrentCalls(64, failingWith: CodecError.self) { n in
+                try await caller.call("double", n % 2 == 0 ? .int(n) : .bytes([1]))
             }
         }
         XCTAssertEqual(outcomes.count, 64)

@@ -43,3 +43,23 @@ extension NodeOptions {
         return options
     }
 }
+
+/// Makes calls `0..<count` at once (`call(n)`, each in a child task, which keeps the task
+/// executor preference of the caller) and keeps each one's value, or its error when it is a
+/// `Failure`; any other error is thrown.
+func concurrentCalls<Failure: Error>(
+    _ count: Int64, failingWith _: Failure.Type, _ call: @escaping @Sendable (Int64) async throws -> Value
+) async throws -> [Int64: Result<Value, Failure>] {
+    try await withThrowingTaskGroup(of: (Int64, Result<Value, Failure>).self) { group in
+        for n in Int64(0)..<count {
+            group.addTask {
+                do {
+                    return (n, .success(try await call(n)))
+                } catch let error as Failure {
+                    return (n, .failure(error))
+                }
+            }
+        }
+        return try await group.reduce(into: [Int64: Result<Value, Failure>]()) { $0[$1.0] = $1.1 }
+    }
+}
