@@ -50,10 +50,11 @@ final class ClientConnection: Sendable {
     }
 
     /// Sends a service request and waits for the response. `encode` appends the request
-    /// frame with the id given; on the event loop it writes straight into the batch of
-    /// requests that leave together (no buffer of its own, no copy).
+    /// frame with the id given; on the event loop a small one goes straight into the batch
+    /// of requests that leave together (no buffer of its own, no copy). A request estimated
+    /// larger than ``Outbox/coalesceLimit`` gets a buffer of its own, sized for it.
     nonisolated(nonsending) func call(
-        timeout: TimeAmount?, encode: (UInt16, inout ByteBuffer) throws -> Void
+        timeout: TimeAmount?, estimatedSize: Int, encode: (UInt16, inout ByteBuffer) throws -> Void
     ) async throws -> ServiceResponseFrame.Outcome {
         try await withUnsafeThrowingContinuation { continuation in
             let registered = state.withLock { state -> Result<(UInt16, UInt64), CallFailure> in
@@ -71,12 +72,17 @@ final class ClientConnection: Sendable {
                 return
             }
             do {
-                if channel.eventLoop.inEventLoop {
+                let large = estimatedSize > Outbox.coalesceLimit
+                if channel.eventLoop.inEventLoop && !large {
                     try append { try encode(id, &$0) }
                 } else {
-                    var request = channel.allocator.buffer(capacity: Self.requestCapacity)
+                    var request = channel.allocator.buffer(capacity: estimatedSize)
                     try encode(id, &request)
-                    channel.eventLoop.execute { [request] in self.append(request) }
+                    if channel.eventLoop.inEventLoop {
+                        sendAlone(request)
+                    } else {
+                        channel.eventLoop.execute { [request] in large ? self.sendAlone(request) : self.append(request) }
+                    }
                 }
             } catch {
                 fail(id: id, token: token, with: .unencodable(error))
@@ -93,8 +99,8 @@ final class ClientConnection: Sendable {
         }
     }
 
-    /// Room for a request frame encoded off the event loop, or for a new batch.
-    private static let requestCapacity = 256
+    /// A new batch's first capacity.
+    private static let batchCapacity = 1024
 
     /// Adds a request to the batch (on the event loop). The batch leaves once the loop has
     /// run every job that was ready (requests sent together go in one syscall), or as soon
@@ -102,7 +108,7 @@ final class ClientConnection: Sendable {
     /// waiting call (``closed(reason:)``). `encode` leaves the batch as it was if it throws.
     private func append(_ encode: (inout ByteBuffer) throws -> Void) rethrows {
         if unsent.value.requests == nil {
-            var requests = channel.allocator.buffer(capacity: Self.requestCapacity * 4)
+            var requests = channel.allocator.buffer(capacity: Self.batchCapacity)
             try encode(&requests)
             unsent.value = Unsent(requests: requests, count: 1)
             channel.eventLoop.execute { [self] in flushUnsent() }
@@ -116,6 +122,12 @@ final class ClientConnection: Sendable {
     /// Adds a request encoded off the event loop (on the loop).
     private func append(_ request: ByteBuffer) {
         append { $0.writeImmutableBuffer(request) }
+    }
+
+    /// Writes a large request as it is, after the batch so far (on the event loop).
+    private func sendAlone(_ request: ByteBuffer) {
+        flushUnsent()
+        channel.writeAndFlush(request, promise: nil)
     }
 
     private func flushUnsent() {

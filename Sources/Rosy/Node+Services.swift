@@ -72,7 +72,8 @@ extension Node {
         let codec = self.codec
         let outcome: ServiceResponseFrame.Outcome
         do {
-            outcome = try await link(toNodeAt: provider, of: providers).call(timeout: timeout?.timeAmount) { id, buffer in
+            let size = estimatedFrameSize(name: service, args: args, kwargs: kwargs)
+            outcome = try await link(toNodeAt: provider, of: providers).call(timeout: timeout?.timeAmount, estimatedSize: size) { id, buffer in
                 try FrameEncoder.writeServiceRequest(id: id, service: service, args: args, kwargs: kwargs, codec: codec, into: &buffer)
             }
         } catch CallFailure.unencodable(let error) {

@@ -261,7 +261,7 @@ final class PeerLink: Sendable {
     /// Sends a service request on this peer's connection and waits for its response
     /// (`encode` appends the frame with the id it is given).
     nonisolated(nonsending) func call(
-        timeout: TimeAmount?, encode: (UInt16, inout ByteBuffer) throws -> Void
+        timeout: TimeAmount?, estimatedSize: Int, encode: (UInt16, inout ByteBuffer) throws -> Void
     ) async throws -> ServiceResponseFrame.Outcome {
         let connection: ClientConnection
         if let open = connectedConnection {
@@ -269,7 +269,7 @@ final class PeerLink: Sendable {
         } else {
             connection = try await openConnection()
         }
-        return try await connection.call(timeout: timeout, encode: encode)
+        return try await connection.call(timeout: timeout, estimatedSize: estimatedSize, encode: encode)
     }
 
     /// The open connection, if there is one (no suspension on the way).

@@ -36,6 +36,35 @@ final class LargeMessageTests: XCTestCase {
         for node in [sender, viaUnix, viaTCP] { await node.stop() }
     }
 
+    /// Megabyte requests and answers among small ones, many calls at once, from a plain task
+    /// and from the caller's executor (where small requests are batched and large ones go
+    /// in buffers of their own): every call gets its own answer, whole.
+    func testLargeAndSmallServiceCallsAtOnce() async throws {
+        let mesh = InProcessMesh()
+        let provider = try await Node.start(name: "provider", options: .inProcess(mesh))
+        let caller = try await Node.start(name: "caller", options: .inProcess(mesh))
+        try await provider.addService("echo") { $0.args.first ?? .none }
+        let ready = await caller.waitForProvider("echo", timeout: .seconds(30))
+        XCTAssertTrue(ready)
+        @Sendable func payload(_ n: Int64) -> Value {
+            let size = n % 3 == 0 ? (1 << 20) + Int(n) : Int(n) * 10
+            return .bytes([UInt8](repeating: UInt8(truncatingIfNeeded: n), count: size))
+        }
+        for onExecutor in [false, true] {
+            let run = { try await concurrentCalls(30, failingWith: ServiceCallError.self) { n in
+                try await caller.call("echo", payload(n), timeout: .seconds(120))
+            } }
+            let results = onExecutor ? try await withTaskExecutorPreference(caller.taskExecutor, operation: run) : try await run()
+            XCTAssertEqual(results.count, 30)
+            for (n, result) in results {
+                guard case .success(let value) = result else { return XCTFail("call \(n): \(result)") }
+                XCTAssertTrue(value == payload(n), "call \(n) on executor \(onExecutor): \(value.bytesValue?.count ?? -1) bytes")
+            }
+        }
+        await caller.stop()
+        await provider.stop()
+    }
+
     /// A peer that writes a 1 MB frame a kilobyte at a time (as Python rosy would frame it):
     /// the node reads it in many small pieces and gets it whole, over TCP and Unix.
     func testAFrameWrittenInSmallPiecesArrivesWhole() async throws {
