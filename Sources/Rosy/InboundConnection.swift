@@ -96,7 +96,9 @@ final class TopicInbox: Sendable {
 }
 
 /// The server side of one connection from a peer: topic messages go to a ``TopicInbox``
-/// (handled in order), service requests run concurrently and write their responses back.
+/// (handled in order); service requests are answered inline (handlers that do not await)
+/// or in a task each (handlers that await), and the answers gathered by the end of a read
+/// or a loop pass leave in one write.
 /// A framing error closes this connection with one log line.
 ///
 /// It decodes frames itself (a ``FrameAssembler``, no pipeline hop per frame).
@@ -178,6 +180,9 @@ final class InboundConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
         self.loopBoundSelf = nil
+        // Answers that will never be written no longer hold up a stopping node.
+        dispatcher.requestsInFlight.subtract(taskAnswersUnwritten, ordering: .relaxed)
+        taskAnswersUnwritten = 0
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

@@ -1,6 +1,6 @@
 import Foundation
 import NIOCore
-import Rosy
+@testable import Rosy
 import RosyDiscovery
 import RosyTestSupport
 import RosyWire
@@ -127,6 +127,34 @@ final class InProcessNodeTests: XCTestCase {
         let opened = try await gated.value
         XCTAssertEqual(opened, "opened")
         await caller.stop()
+        await provider.stop()
+    }
+
+    func testACallerThatLeavesDoesNotHoldUpTheProvider() async throws {
+        let mesh = InProcessMesh()
+        let provider = try await Node.start(name: "provider", options: .inProcess(mesh))
+        let caller = try await Node.start(name: "caller", options: .inProcess(mesh))
+        let started = Collector<Int>(), gate = Collector<Int>()
+        try await provider.addService("gated") { _ in
+            started.append(1)
+            try await gate.wait(for: 1)
+            return "late"
+        }
+        let ready = await caller.waitForProvider("gated", timeout: .seconds(30))
+        XCTAssertTrue(ready)
+        let calls = (0..<3).map { _ in Task { try? await caller.call("gated") } }
+        try await started.wait(for: 3)
+        XCTAssertEqual(provider.dispatcher.requestsInFlight.load(ordering: .relaxed), 3)
+        await caller.stop()  // its connection closes with three calls unanswered
+        gate.append(1)
+        for call in calls { _ = await call.value }
+        // The answers have nowhere to go: they are dropped and no longer count as in flight
+        // (a stopping node waits for those).
+        let deadline = ContinuousClock.now + .seconds(30)
+        while provider.dispatcher.requestsInFlight.load(ordering: .relaxed) > 0 && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        XCTAssertEqual(provider.dispatcher.requestsInFlight.load(ordering: .relaxed), 0)
         await provider.stop()
     }
 
