@@ -90,11 +90,12 @@ final class InProcessNodeTests: XCTestCase {
         let mesh = InProcessMesh()
         let provider = try await Node.start(name: "provider", options: .inProcess(mesh))
         let caller = try await Node.start(name: "caller", options: .inProcess(mesh))
-        struct Odd: Error, CustomStringConvertible { var description: String { "Odd()" } }
+        struct Refused: Error, CustomStringConvertible { var description: String { "Refused()" } }
         // No await in the closure: the immediate overload, answered as the request is read.
+        // Every 100th call throws (each logs a line).
         try await provider.addService("half") { request in
             let n = request.args.first?.intValue ?? 0
-            if n % 2 != 0 { throw Odd() }
+            if n % 100 == 99 { throw Refused() }
             return .int(n / 2)
         }
         let gate = Collector<Int>()
@@ -115,12 +116,12 @@ final class InProcessNodeTests: XCTestCase {
         for (n, result) in results {
             switch result {
             case .success(let value):
-                XCTAssertTrue(n % 2 == 0, "\(n) should have failed")
+                XCTAssertTrue(n % 100 != 99, "\(n) should have failed")
                 XCTAssertEqual(value, .int(n / 2))
             case .failure(let error):
-                XCTAssertTrue(n % 2 != 0, "\(n): \(error)")
+                XCTAssertTrue(n % 100 == 99, "\(n): \(error)")
                 XCTAssertEqual(error.code, .remoteError)
-                XCTAssertEqual(error.message, "Odd()")
+                XCTAssertEqual(error.message, "Refused()")
             }
         }
         gate.append(1)
