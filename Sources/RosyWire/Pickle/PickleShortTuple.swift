@@ -2,8 +2,9 @@ import NIOCore
 
 /// A whole pickle of a short tuple of scalars in one buffer access: `None`, bool, int (32-bit
 /// range), float, and str or bytes of a few KiB, such as a speedtest message `(time, 'A' *
-/// size)` or a pose `(x, y, z)`; or of one such scalar other than str or bytes. The bytes are exactly those of the general path (and of
-/// Python's `pickle.dumps(obj, 5)`); anything else is left to the general path.
+/// size)` or a pose `(x, y, z)`; or of one such scalar other than str or bytes. The bytes
+/// are exactly those of the general path (and of Python's `pickle.dumps(obj, 5)`); anything
+/// else is left to the general path.
 enum PickleShortTuple {
     /// Longer tuples take the general path.
     static let maximumItems = 8
@@ -42,18 +43,8 @@ enum PickleShortTuple {
     /// As CPython, a body under 4 bytes (`None`, a bool, an int under 256) has no FRAME.
     @inline(__always)
     static func writeScalar(_ value: Value, into buffer: inout ByteBuffer) -> Bool {
-        let body: Int  // the item and STOP
-        switch value {
-        case .none, .bool:
-            body = 2
-        case .int(let v):
-            guard v >= Int64(Int32.min), v <= Int64(Int32.max) else { return false }
-            body = (v >= 0 && v < 0x100 ? 2 : v >= 0 && v < 0x1_0000 ? 3 : 5) + 1
-        case .double:
-            body = 10
-        default:
-            return false
-        }
+        guard let item = scalarSize(value) else { return false }
+        let body = item + 1  // and STOP
         let framed = body >= PickleOpcode.frameSizeMin
         buffer.writeRaw(maximum: 2 + PickleOpcode.frameHeaderSize + body) { p in
             p.put(PickleOpcode.proto, at: 0)
@@ -80,13 +71,9 @@ enum PickleShortTuple {
         var size = items.count > 3 ? 4 : 3
         for (index, item) in items.enumerated() {
             switch item {
-            case .none, .bool:
-                size += 1
-            case .int(let v):
-                guard v >= Int64(Int32.min), v <= Int64(Int32.max) else { return nil }
-                size += v >= 0 && v < 0x100 ? 2 : v >= 0 && v < 0x1_0000 ? 3 : 5
-            case .double:
-                size += 9
+            case .none, .bool, .int, .double:
+                guard let scalar = scalarSize(item) else { return nil }
+                size += scalar
             case .string(let s):
                 let count = s.utf8.count
                 size += (count < 0x100 ? 2 : 5) + count + 1
@@ -101,6 +88,20 @@ enum PickleShortTuple {
             }
         }
         return size
+    }
+
+    /// The bytes `put` writes for `None`, a bool, an int in the 32-bit range or a float; nil
+    /// for anything else.
+    @inline(__always)
+    private static func scalarSize(_ value: Value) -> Int? {
+        switch value {
+        case .none, .bool: return 1
+        case .int(let v):
+            guard v >= Int64(Int32.min), v <= Int64(Int32.max) else { return nil }
+            return v >= 0 && v < 0x100 ? 2 : v >= 0 && v < 0x1_0000 ? 3 : 5
+        case .double: return 9
+        default: return nil
+        }
     }
 
     /// Writes one item at `at`; returns where the next goes.
