@@ -262,7 +262,6 @@ public final class Node: Sendable {
         }
     }
 
-    /// The link to `spec`'s node, created on first use.
     /// The link to the node at `index` of `nodes`, created on first use (the node's spec is
     /// copied only then: a spec holds many references).
     func link(toNodeAt index: Int, of nodes: [MeshNodeSpec]) -> PeerLink {

@@ -118,7 +118,6 @@ public enum FrameEncoder {
     }
 
     /// Appends a service request frame (`s`, id, service, args, kwargs).
-    /// The id is at offset 1 of the frame: ``setRequestID(_:inFrameAt:of:)`` changes it later.
     @inlinable
     public static func writeServiceRequest<KeywordArguments: Collection>(
         id: UInt16, service: String, args: [Value], kwargs: KeywordArguments, codec: some MessageCodec,
@@ -135,11 +134,6 @@ public enum FrameEncoder {
             buffer.moveWriterIndex(to: start)
             throw error
         }
-    }
-
-    /// Rewrites the request id of a service request frame that starts at `frameStart`.
-    public static func setRequestID(_ id: UInt16, inFrameAt frameStart: Int, of buffer: inout ByteBuffer) {
-        buffer.setInteger(id, at: frameStart + 1, endianness: .little)
     }
 
     /// Appends a successful service response: id, `0x00`, the result's data item.
