@@ -144,18 +144,12 @@ def table_rows(values: dict) -> list[tuple]:
     for sock in SOCKETS:
         rows.append((f"latency p50 @1k/s {sock}", "µs", ("latency", sock, None), "p50_us", False))
         rows.append((f"latency p99 @1k/s {sock}", "µs", ("latency", sock, None), "p99_us", False))
-    for sock in SOCKETS:
-        for inflight in (1, 64):
-            rows.append((f"service {inflight} in flight {sock}", "calls/s",
-                         ("service", sock, inflight), "calls_per_s", True))
-    for sock in SOCKETS:
-        for inflight in (1, 64):
-            rows.append((f"service {inflight} in flight {sock}, Swift callers in plain tasks", "calls/s",
-                         ("service_plain", sock, inflight), "calls_per_s", True))
-    for sock in SOCKETS:
-        for inflight in (1, 64):
-            rows.append((f"service {inflight} in flight {sock}, Swift handler that awaits", "calls/s",
-                         ("service_await", sock, inflight), "calls_per_s", True))
+    for case, suffix in (("service", ""), ("service_plain", ", Swift callers in plain tasks"),
+                         ("service_await", ", Swift handler that awaits")):
+        for sock in SOCKETS:
+            for inflight in (1, 64):
+                rows.append((f"service {inflight} in flight {sock}{suffix}", "calls/s",
+                             (case, sock, inflight), "calls_per_s", True))
     rows.append(("receiver RSS at rest", "MB", ("rss_at_rest", "unix", None), "rss_kb", False))
     rows.append(("sender RSS at rest", "MB", ("rss_at_rest", "unix", None), "driver_rss_kb", False))
     return rows
