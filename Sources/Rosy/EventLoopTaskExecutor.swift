@@ -8,16 +8,59 @@ import NIOCore
 /// thread hop, and a batch of topic messages reaches its listener without waking another
 /// thread. A listener or service that computes for long holds that loop meanwhile, as in
 /// Python; one that awaits frees it.
+///
+/// Jobs enqueued on the loop itself (a response read there resumes the call waiting for it)
+/// wait in a queue of the executor's own, run together by one loop task: no closure and no
+/// lock per job. Jobs that a drain enqueues run in the next drain, after the loop has had a
+/// turn at I/O, so a task that resumes itself again and again cannot starve the sockets.
 final class EventLoopTaskExecutor: TaskExecutor {
     let eventLoop: any EventLoop
 
+    private struct Queue {
+        var jobs: [UnownedJob] = []
+        /// Storage of an earlier drain, kept to be the next queue's.
+        var spare: [UnownedJob] = []
+        var drainScheduled = false
+
+        /// The jobs queued so far; the queue goes on in the spare storage.
+        mutating func take() -> [UnownedJob] {
+            let taken = jobs
+            jobs = spare
+            spare = []
+            drainScheduled = false
+            return taken
+        }
+    }
+    private let queue: NIOLoopBoundBox<Queue>
+
     init(_ eventLoop: any EventLoop) {
         self.eventLoop = eventLoop
+        self.queue = .makeBoxSendingValue(Queue(), eventLoop: eventLoop)
     }
 
     func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
+        guard eventLoop.inEventLoop else {
+            eventLoop.execute { [self] in enqueueOnLoop(job) }
+            return
+        }
+        enqueueOnLoop(job)
+    }
+
+    private func enqueueOnLoop(_ job: UnownedJob) {
+        queue.value.jobs.append(job)
+        if !queue.value.drainScheduled {
+            queue.value.drainScheduled = true
+            eventLoop.execute { [self] in drain() }
+        }
+    }
+
+    /// Runs the jobs queued so far (on the loop).
+    private func drain() {
+        var jobs = queue.value.take()
         let executor = asUnownedTaskExecutor()
-        eventLoop.execute { job.runSynchronously(on: executor) }
+        for job in jobs { job.runSynchronously(on: executor) }
+        jobs.removeAll(keepingCapacity: true)
+        queue.value.spare = jobs
     }
 }

@@ -65,7 +65,11 @@ enum Field {
         switch self {
         case .text(let text): return "\"\(text)\""  // only our own plain names go here
         case .int(let int): return String(int)
-        case .number(let number): return number.isFinite ? String((number * 10).rounded() / 10) : "0"
+        case .number(let number):
+            guard number.isFinite else { return "0" }
+            // One decimal, or three below 1 (context switches per call are fractions).
+            let scale = abs(number) < 1 ? 1000.0 : 10.0
+            return String((number * scale).rounded() / scale)
         }
     }
 }
