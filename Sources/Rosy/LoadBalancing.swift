@@ -1,6 +1,6 @@
 import struct Foundation.UUID
-import NIOConcurrencyHelpers
 import RosyDiscovery
+import Synchronization
 
 /// Chooses which of a topic's listening nodes get one message.
 ///
@@ -41,11 +41,50 @@ public protocol NodePicker: Sendable {
 public final class LeastRecentPicker: NodePicker, TopicLoadBalancer, ServiceLoadBalancer {
     private struct State {
         var clock: UInt64 = 0
-        /// When each node was last chosen, by UUID (hashing the UUID alone is cheaper than the
-        /// whole node id, and it is unique on its own).
-        var lastChosen: [UUID: UInt64] = [:]
+        /// When each node was last chosen: `times[slots[uuid]]` (hashing the UUID alone is
+        /// cheaper than the whole node id, and it is unique on its own).
+        var slots: [UUID: Int] = [:]
+        var times: [UInt64] = []
+        /// Slots of forgotten nodes, for new ones.
+        var freeSlots: [Int] = []
+        /// The node looked up last and its slot: calls to a service with one provider find
+        /// it without hashing.
+        var last: (uuid: UUID, slot: Int)?
+
+        mutating func slot(of uuid: UUID) -> Int? {
+            if let last, last.uuid == uuid { return last.slot }
+            guard let slot = slots[uuid] else { return nil }
+            last = (uuid, slot)
+            return slot
+        }
+
+        /// When the node was last chosen; 0 if never.
+        mutating func lastChosen(_ uuid: UUID) -> UInt64 {
+            slot(of: uuid).map { times[$0] } ?? 0
+        }
+
+        mutating func choose(_ uuid: UUID) {
+            clock += 1
+            if let slot = slot(of: uuid) {
+                times[slot] = clock
+            } else if let slot = freeSlots.popLast() {
+                slots[uuid] = slot
+                last = (uuid, slot)
+                times[slot] = clock
+            } else {
+                slots[uuid] = times.count
+                last = (uuid, times.count)
+                times.append(clock)
+            }
+        }
+
+        mutating func forget(_ uuid: UUID) {
+            guard let slot = slots.removeValue(forKey: uuid) else { return }
+            freeSlots.append(slot)
+            if last?.uuid == uuid { last = nil }
+        }
     }
-    private let state = NIOLockedValueBox(State())
+    private let state = Mutex(State())
 
     public init() {}
 
@@ -55,8 +94,7 @@ public final class LeastRecentPicker: NodePicker, TopicLoadBalancer, ServiceLoad
 
     /// The position of the chosen node in `nodes` (which must not be empty).
     private func pickIndex(_ nodes: [MeshNodeSpec]) -> Int {
-        state.withLockedValue { state in
-            state.clock += 1
+        state.withLock { state in
             var best = 0
             if nodes.count > 1 {
                 // Never-chosen nodes rank 0 (first). Ties are broken at random, each tied node
@@ -64,7 +102,7 @@ public final class LeastRecentPicker: NodePicker, TopicLoadBalancer, ServiceLoad
                 var bestTime = UInt64.max
                 var ties = 0
                 for index in nodes.indices {
-                    let time = state.lastChosen[nodes[index].id.uuid] ?? 0
+                    let time = state.lastChosen(nodes[index].id.uuid)
                     if time < bestTime {
                         best = index
                         bestTime = time
@@ -75,14 +113,14 @@ public final class LeastRecentPicker: NodePicker, TopicLoadBalancer, ServiceLoad
                     }
                 }
             }
-            state.lastChosen[nodes[best].id.uuid] = state.clock
+            state.choose(nodes[best].id.uuid)
             return best
         }
     }
 
     /// Forgets nodes that are gone, so the table does not grow forever.
     func forget(_ id: NodeID) {
-        state.withLockedValue { _ = $0.lastChosen.removeValue(forKey: id.uuid) }
+        state.withLock { $0.forget(id.uuid) }
     }
 
     public func chooseNodes(_ nodes: [MeshNodeSpec], topic: String) -> [MeshNodeSpec] {
@@ -100,18 +138,15 @@ public final class LeastRecentPicker: NodePicker, TopicLoadBalancer, ServiceLoad
 
 /// Picks the nodes in turn, ordered by UUID so the order is stable while the set changes.
 public final class RoundRobinPicker: NodePicker, TopicLoadBalancer, ServiceLoadBalancer {
-    private let counter = NIOLockedValueBox(0)
+    private let counter = Atomic<Int>(0)
 
     public init() {}
 
     public func pick(_ nodes: [MeshNodeSpec]) -> MeshNodeSpec {
         if nodes.count == 1 { return nodes[0] }
         let sorted = nodes.sorted { $0.id.uuid.uuidString < $1.id.uuid.uuidString }
-        let turn = counter.withLockedValue { counter -> Int in
-            defer { counter &+= 1 }
-            return counter
-        }
-        return sorted[turn % sorted.count]
+        let turn = counter.wrappingAdd(1, ordering: .relaxed).oldValue
+        return sorted[Int(UInt(bitPattern: turn) % UInt(sorted.count))]
     }
 
     public func chooseNodes(_ nodes: [MeshNodeSpec], topic: String) -> [MeshNodeSpec] {

@@ -9,6 +9,9 @@ final class MeshTopology: Sendable {
         var nodes: [UUID: MeshNodeSpec] = [:]
         var listeners: [String: [MeshNodeSpec]] = [:]
         var providers: [String: [MeshNodeSpec]] = [:]
+        /// The service looked up last and its providers: a stream of calls to one service
+        /// then skips hashing its name per call.
+        var lastLookup: (service: String, providers: [MeshNodeSpec])?
     }
     private let state = Mutex(State())
 
@@ -42,7 +45,12 @@ final class MeshTopology: Sendable {
     }
 
     func providers(of service: String) -> [MeshNodeSpec] {
-        state.withLock { $0.providers[service] ?? [] }
+        state.withLock { state in
+            if let last = state.lastLookup, last.service == service { return last.providers }
+            let providers = state.providers[service] ?? []
+            state.lastLookup = (service, providers)
+            return providers
+        }
     }
 
     private static func reindex(_ state: inout State) {
@@ -54,6 +62,7 @@ final class MeshTopology: Sendable {
         }
         state.listeners = listeners
         state.providers = providers
+        state.lastLookup = nil
     }
 
     private static func ordered(_ nodes: some Sequence<MeshNodeSpec>) -> [MeshNodeSpec] {

@@ -1,5 +1,5 @@
 import Foundation
-import Rosy
+@testable import Rosy
 import RosyDiscovery
 import XCTest
 
@@ -18,6 +18,20 @@ final class LoadBalancerTests: XCTestCase {
         // Then the least recently chosen of the rest.
         XCTAssertEqual(picker.pick([a, b, c]).id, first[0].id)
         XCTAssertEqual(picker.pick([a, b, c]).id, first[1].id)
+    }
+
+    func testAForgottenNodeIsNewAgainAndItsSlotServesAnother() {
+        let picker = LeastRecentPicker()
+        let a = node("w"), b = node("w"), c = node("w")
+        XCTAssertEqual(picker.pick([a]).id, a.id)
+        XCTAssertEqual(picker.pick([b]).id, b.id)
+        XCTAssertEqual(picker.pick([a, b]).id, a.id, "a was chosen before b")
+        picker.forget(a.id)
+        XCTAssertEqual(picker.pick([a, b]).id, a.id, "forgotten, a ranks as never chosen")
+        picker.forget(b.id)
+        XCTAssertEqual(picker.pick([c]).id, c.id)  // takes b's slot
+        XCTAssertEqual(picker.pick([a, c]).id, a.id, "c was chosen after a")
+        XCTAssertEqual(picker.pick([a, b, c]).id, b.id, "b never chosen since it was forgotten")
     }
 
     func testLeastRecentBreaksTiesAtRandom() {
