@@ -24,8 +24,7 @@ final class ClientConnection: Sendable {
         var timer: Scheduled<Void>?
     }
     private struct State {
-        var pending: [UInt16: Pending] = [:]
-        var nextID: UInt16 = 0
+        var pending = PendingCalls<Pending>()
         var nextToken: UInt64 = 0
         var closedReason: String?
     }
@@ -59,12 +58,9 @@ final class ClientConnection: Sendable {
         try await withUnsafeThrowingContinuation { continuation in
             let registered = state.withLock { state -> Result<(UInt16, UInt64), CallFailure> in
                 if let reason = state.closedReason { return .failure(.connectionLost(reason)) }
-                guard state.pending.count < Int(UInt16.max) + 1 else { return .failure(.tooManyCalls) }
-                while state.pending[state.nextID] != nil { state.nextID &+= 1 }
-                let id = state.nextID
-                state.nextID &+= 1
                 state.nextToken += 1
-                state.pending[id] = Pending(token: state.nextToken, continuation: continuation, timer: nil)
+                let call = Pending(token: state.nextToken, continuation: continuation, timer: nil)
+                guard let id = state.pending.insert(call) else { return .failure(.tooManyCalls) }
                 return .success((id, state.nextToken))
             }
             guard case .success(let (id, token)) = registered else {
@@ -92,9 +88,14 @@ final class ClientConnection: Sendable {
                 let timer = channel.eventLoop.scheduleTask(in: timeout) { [self] in
                     self.fail(id: id, token: token, with: .timeout)
                 }
-                state.withLock { state in
-                    if state.pending[id]?.token == token { state.pending[id]?.timer = timer } else { timer.cancel() }
+                let set = state.withLock { state in
+                    state.pending.modify(id) { call -> Bool in
+                        guard call.token == token else { return false }
+                        call.timer = timer
+                        return true
+                    }
                 }
+                if set != true { timer.cancel() }
             }
         }
     }
@@ -141,7 +142,7 @@ final class ClientConnection: Sendable {
 
     /// A response came (on the event loop).
     func complete(_ response: ServiceResponseFrame, logger: Logger) {
-        let pending = state.withLock { $0.pending.removeValue(forKey: response.id) }
+        let pending = state.withLock { $0.pending.remove(response.id) }
         guard let pending else {
             logger.warning("Received a response for unknown request id=\(response.id); ignored")
             return
@@ -155,8 +156,7 @@ final class ClientConnection: Sendable {
         isClosed.store(true, ordering: .sequentiallyConsistent)
         let pending = state.withLock { state -> [Pending] in
             if state.closedReason == nil { state.closedReason = reason }
-            defer { state.pending = [:] }
-            return Array(state.pending.values)
+            return state.pending.removeAll()
         }
         for call in pending {
             call.timer?.cancel()
@@ -165,10 +165,7 @@ final class ClientConnection: Sendable {
     }
 
     private func fail(id: UInt16, token: UInt64, with failure: CallFailure) {
-        let pending = state.withLock { state -> Pending? in
-            guard state.pending[id]?.token == token else { return nil }
-            return state.pending.removeValue(forKey: id)
-        }
+        let pending = state.withLock { $0.pending.remove(id) { $0.token == token } }
         pending?.timer?.cancel()
         pending?.continuation.resume(throwing: failure)
     }
