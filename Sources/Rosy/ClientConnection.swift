@@ -16,6 +16,8 @@ enum CallFailure: Error {
 /// for a response on it (matched by their u16 id; ids are reused after the response).
 final class ClientConnection: Sendable {
     let channel: any Channel
+    /// The channel's loop, kept: asking the channel costs a retain and a release per call.
+    private let eventLoop: any EventLoop
     let isClosed = Atomic<Bool>(false)
 
     private struct Pending {
@@ -35,6 +37,24 @@ final class ClientConnection: Sendable {
     private struct Unsent {
         var requests: ByteBuffer?
         var count = 0
+
+        /// Encodes one more request into the batch (a new one if there is none); whether
+        /// the batch is new and whether it is full. One access to the loop-bound box per
+        /// request: each checks the thread and the exclusivity of the access.
+        mutating func add(
+            allocator: ByteBufferAllocator, _ encode: (inout ByteBuffer) throws -> Void
+        ) rethrows -> (new: Bool, full: Bool) {
+            guard requests != nil else {
+                var batch = allocator.buffer(capacity: ClientConnection.batchCapacity)
+                try encode(&batch)
+                requests = batch
+                count = 1
+                return (true, count >= ClientConnection.batchLimit)
+            }
+            try encode(&requests!)
+            count += 1
+            return (false, count >= ClientConnection.batchLimit)
+        }
     }
     private let unsent: NIOLoopBoundBox<Unsent>
     /// Requests sent together at most. Many callers at once then keep several batches in
@@ -45,6 +65,7 @@ final class ClientConnection: Sendable {
 
     init(channel: any Channel) {
         self.channel = channel
+        self.eventLoop = channel.eventLoop
         self.unsent = NIOLoopBoundBox(Unsent(), eventLoop: channel.eventLoop)
     }
 
@@ -69,15 +90,15 @@ final class ClientConnection: Sendable {
             }
             do {
                 let large = estimatedSize > Outbox.coalesceLimit
-                if channel.eventLoop.inEventLoop && !large {
+                if eventLoop.inEventLoop && !large {
                     try append { try encode(id, &$0) }
                 } else {
                     var request = channel.allocator.buffer(capacity: estimatedSize)
                     try encode(id, &request)
-                    if channel.eventLoop.inEventLoop {
+                    if eventLoop.inEventLoop {
                         sendAlone(request)
                     } else {
-                        channel.eventLoop.execute { [request] in large ? self.sendAlone(request) : self.append(request) }
+                        eventLoop.execute { [request] in large ? self.sendAlone(request) : self.append(request) }
                     }
                 }
             } catch {
@@ -85,7 +106,7 @@ final class ClientConnection: Sendable {
                 return
             }
             if let timeout {
-                let timer = channel.eventLoop.scheduleTask(in: timeout) { [self] in
+                let timer = eventLoop.scheduleTask(in: timeout) { [self] in
                     self.fail(id: id, token: token, with: .timeout)
                 }
                 let set = state.withLock { state in
@@ -108,16 +129,9 @@ final class ClientConnection: Sendable {
     /// as it holds ``batchLimit``. A failed write closes the channel, which fails every
     /// waiting call (``closed(reason:)``). `encode` leaves the batch as it was if it throws.
     private func append(_ encode: (inout ByteBuffer) throws -> Void) rethrows {
-        if unsent.value.requests == nil {
-            var requests = channel.allocator.buffer(capacity: Self.batchCapacity)
-            try encode(&requests)
-            unsent.value = Unsent(requests: requests, count: 1)
-            channel.eventLoop.execute { [self] in flushUnsent() }
-            return
-        }
-        try encode(&unsent.value.requests!)
-        unsent.value.count += 1
-        if unsent.value.count >= Self.batchLimit { flushUnsent() }
+        let batch = try unsent.value.add(allocator: channel.allocator, encode)
+        if batch.new { eventLoop.execute { [self] in flushUnsent() } }
+        if batch.full { flushUnsent() }
     }
 
     /// Adds a request encoded off the event loop (on the loop).
