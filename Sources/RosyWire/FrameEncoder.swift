@@ -109,6 +109,7 @@ public enum FrameEncoder {
 
     /// One data item with an existential codec (not generic: see above).
     private static func writeDataItem(_ value: Value, anyCodec codec: any MessageCodec, into buffer: inout ByteBuffer) throws {
+        if writeSmallDataItem(value, codec: codec, into: &buffer) { return }
         let lengthIndex = buffer.writerIndex
         buffer.writeInteger(UInt32(0), endianness: .little)
         try codec.encode(value, into: &buffer)
@@ -142,8 +143,7 @@ public enum FrameEncoder {
     ) throws {
         let start = buffer.writerIndex
         do {
-            buffer.writeInteger(id, endianness: .little)
-            buffer.writeInteger(ResponseStatus.success)
+            buffer.writeMultipleIntegers(id, ResponseStatus.success, endianness: .little)
             try writeDataItem(result, codec: codec, into: &buffer)
         } catch {
             buffer.moveWriterIndex(to: start)
@@ -169,12 +169,32 @@ public enum FrameEncoder {
 
     /// Appends one data item: u32 length, then the codec's encoding of `value`.
     public static func writeDataItem(_ value: Value, codec: some MessageCodec, into buffer: inout ByteBuffer) throws {
+        if writeSmallDataItem(value, codec: codec, into: &buffer) { return }
         let lengthIndex = buffer.writerIndex
         buffer.writeInteger(UInt32(0), endianness: .little)
         try codec.encode(value, into: &buffer)
         let length = buffer.writerIndex - lengthIndex - 4
         guard length <= Int(UInt32.max) else { throw FrameError.dataItemTooLarge(bytes: length) }
         buffer.setInteger(UInt32(length), at: lengthIndex, endianness: .little)
+    }
+
+    /// Room a data item's direct encoding is offered at least (beyond its length): enough
+    /// for scalars and short tuples; larger values take the buffer's free room or the
+    /// general path.
+    @usableFromInline static let smallDataItemRoom = 64
+
+    /// A data item whose codec puts it straight into the buffer's free room, with its u32
+    /// length, in one buffer access; false (nothing written) if the codec declines.
+    @inlinable
+    static func writeSmallDataItem(_ value: Value, codec: some MessageCodec, into buffer: inout ByteBuffer) -> Bool {
+        let written = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 4 + smallDataItemRoom) { out in
+            guard let count = codec.encode(value, ifItFits: UnsafeMutableRawBufferPointer(rebasing: out[4...])),
+                  count <= Int(UInt32.max)
+            else { return 0 }
+            out.storeBytes(of: UInt32(count).littleEndian, as: UInt32.self)
+            return 4 + count
+        }
+        return written > 0
     }
 
     /// Checks a frame's name and argument counts against the wire's limits.

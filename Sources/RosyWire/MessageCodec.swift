@@ -21,6 +21,15 @@ public protocol MessageCodec: Sendable {
     /// Decodes one value from `buffer`, which holds exactly one data item's bytes.
     /// Throws ``CodecError`` for malformed or unsupported data; never traps.
     func decode(_ buffer: inout ByteBuffer) throws -> Value
+    /// Puts `value`'s encoding at the start of `space` and returns its size, if the codec
+    /// has a direct way for this value and it fits; else nil (nothing written), and
+    /// ``encode(_:into:)`` runs. A frame then writes a small data item and its length in one
+    /// buffer access. Optional: the default answers nil.
+    func encode(_ value: Value, ifItFits space: UnsafeMutableRawBufferPointer) -> Int?
+}
+
+extension MessageCodec {
+    public func encode(_ value: Value, ifItFits space: UnsafeMutableRawBufferPointer) -> Int? { nil }
 }
 
 /// Why a value could not be encoded or decoded.

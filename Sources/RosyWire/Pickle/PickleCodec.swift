@@ -21,6 +21,12 @@ public struct PickleCodec: MessageCodec {
         emitter.writePickle(of: value, into: &buffer)
     }
 
+    /// The short forms of ``PickleEmitter``: a str or bytes under 64 KiB, a short tuple of
+    /// scalars, one scalar.
+    public func encode(_ value: Value, ifItFits space: UnsafeMutableRawBufferPointer) -> Int? {
+        PickleEmitter.putShortPickle(of: value, ifItFits: space)
+    }
+
     /// Reads one pickle; bytes after its STOP opcode are ignored, as Python's `pickle.loads`
     /// ignores them.
     public func decode(_ buffer: inout ByteBuffer) throws -> Value {

@@ -40,57 +40,88 @@ struct PickleEmitter {
     }
 
     /// A whole pickle of one str or bytes under 64 KiB, of one other scalar, or of a short
-    /// tuple of scalars (``PickleShortTuple``), in one buffer access (the most common message arguments),
-    /// exactly as the general path writes it. False for anything else.
+    /// tuple of scalars (``PickleShortTuple``), in one buffer access (the most common message
+    /// arguments), exactly as the general path writes it. False for anything else.
     @inline(__always)
     static func writeShortPickle(of value: Value, into buffer: inout ByteBuffer) -> Bool {
+        guard let size = shortPickleSize(of: value) else { return false }
+        buffer.writeRaw(maximum: size) { putShortPickle(of: value, into: $0) }
+        return true
+    }
+
+    /// The short pickle of `value` put at the start of `space`, if `value` has one and it
+    /// fits: its size; nil otherwise (nothing written).
+    @inline(__always)
+    static func putShortPickle(of value: Value, ifItFits space: UnsafeMutableRawBufferPointer) -> Int? {
+        guard let size = shortPickleSize(of: value), size <= space.count else { return nil }
+        return putShortPickle(of: value, into: space)
+    }
+
+    /// The size of `value`'s short pickle; nil if it has none.
+    @inline(__always)
+    private static func shortPickleSize(of value: Value) -> Int? {
         switch value {
         case .string(let s):
-            var s = s
             let count = s.utf8.count
-            guard count < PickleOpcode.frameSizeTarget else { return false }
-            return s.withUTF8 { utf8 in
-                writeShortPayload(UnsafeRawBufferPointer(utf8), short: PickleOpcode.shortBinUnicode, long: PickleOpcode.binUnicode, &buffer)
-                return true
-            }
+            return count < PickleOpcode.frameSizeTarget ? shortPayloadSize(count) : nil
         case .bytes(let b):
-            guard b.count < PickleOpcode.frameSizeTarget else { return false }
-            return b.withUnsafeBytes { raw in
-                writeShortPayload(raw, short: PickleOpcode.shortBinBytes, long: PickleOpcode.binBytes, &buffer)
-                return true
-            }
+            return b.count < PickleOpcode.frameSizeTarget ? shortPayloadSize(b.count) : nil
         case .tuple(let items):
-            return PickleShortTuple.write(items, into: &buffer)
+            return PickleShortTuple.size(ofTuple: items)
         default:
-            return PickleShortTuple.writeScalar(value, into: &buffer)
+            return PickleShortTuple.size(ofScalar: value)
         }
     }
 
+    /// Puts `value`'s short pickle at the start of `p` (``shortPickleSize(of:)`` bytes).
     @inline(__always)
-    private static func writeShortPayload(_ payload: UnsafeRawBufferPointer, short: UInt8, long: UInt8, _ buffer: inout ByteBuffer) {
+    private static func putShortPickle(of value: Value, into p: UnsafeMutableRawBufferPointer) -> Int {
+        switch value {
+        case .string(let s):
+            var s = s
+            return s.withUTF8 { utf8 in
+                putShortPayload(UnsafeRawBufferPointer(utf8), short: PickleOpcode.shortBinUnicode, long: PickleOpcode.binUnicode, into: p)
+            }
+        case .bytes(let b):
+            return b.withUnsafeBytes { raw in
+                putShortPayload(raw, short: PickleOpcode.shortBinBytes, long: PickleOpcode.binBytes, into: p)
+            }
+        case .tuple(let items):
+            return PickleShortTuple.put(tuple: items, into: p)
+        default:
+            return PickleShortTuple.put(scalar: value, into: p)
+        }
+    }
+
+    /// A framed str or bytes: opcode and length, payload, MEMOIZE, STOP.
+    @inline(__always)
+    private static func shortPayloadSize(_ count: Int) -> Int {
+        2 + PickleOpcode.frameHeaderSize + (count < 0x100 ? 2 : 5) + count + 2
+    }
+
+    @inline(__always)
+    private static func putShortPayload(_ payload: UnsafeRawBufferPointer, short: UInt8, long: UInt8, into p: UnsafeMutableRawBufferPointer) -> Int {
         let count = payload.count
         let header = count < 0x100 ? 2 : 5
         let frameLength = header + count + 2  // opcode and length, payload, MEMOIZE, STOP
-        buffer.writeRaw(maximum: 2 + PickleOpcode.frameHeaderSize + frameLength) { p in
-            p.put(PickleOpcode.proto, at: 0)
-            p.put(PickleOpcode.highestProtocol, at: 1)
-            p.put(PickleOpcode.frame, at: 2)
-            p.put(UInt64(frameLength).littleEndian, at: 3)
-            var at = 2 + PickleOpcode.frameHeaderSize
-            if count < 0x100 {
-                p.put(short, at: at); p.put(UInt8(count), at: at + 1)
-            } else {
-                p.put(long, at: at); p.put(UInt32(count).littleEndian, at: at + 1)
-            }
-            at += header
-            if count > 0, let base = payload.baseAddress, let target = p.baseAddress {
-                (target + at).copyMemory(from: base, byteCount: count)
-            }
-            at += count
-            p.put(PickleOpcode.memoize, at: at)
-            p.put(PickleOpcode.stop, at: at + 1)
-            return at + 2
+        p.put(PickleOpcode.proto, at: 0)
+        p.put(PickleOpcode.highestProtocol, at: 1)
+        p.put(PickleOpcode.frame, at: 2)
+        p.put(UInt64(frameLength).littleEndian, at: 3)
+        var at = 2 + PickleOpcode.frameHeaderSize
+        if count < 0x100 {
+            p.put(short, at: at); p.put(UInt8(count), at: at + 1)
+        } else {
+            p.put(long, at: at); p.put(UInt32(count).littleEndian, at: at + 1)
         }
+        at += header
+        if count > 0, let base = payload.baseAddress, let target = p.baseAddress {
+            (target + at).copyMemory(from: base, byteCount: count)
+        }
+        at += count
+        p.put(PickleOpcode.memoize, at: at)
+        p.put(PickleOpcode.stop, at: at + 1)
+        return at + 2
     }
 
     // MARK: values

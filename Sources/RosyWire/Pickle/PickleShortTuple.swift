@@ -11,55 +11,61 @@ enum PickleShortTuple {
     /// Tuples whose pickle is larger take the general path (it frames long payloads apart).
     static let maximumBody = 16 * 1024
 
-    /// Writes the pickle of `.tuple(items)`; false (and nothing written) when it does not
-    /// qualify.
+    /// The size of the pickle of `.tuple(items)`; nil when it does not qualify.
     @inline(__always)
-    static func write(_ items: [Value], into buffer: inout ByteBuffer) -> Bool {
-        guard let body = bodySize(items) else { return false }
-        let total = 2 + PickleOpcode.frameHeaderSize + body
-        buffer.writeRaw(maximum: total) { p in
-            p.put(PickleOpcode.proto, at: 0)
-            p.put(PickleOpcode.highestProtocol, at: 1)
-            p.put(PickleOpcode.frame, at: 2)
-            p.put(UInt64(body).littleEndian, at: 3)
-            var at = 2 + PickleOpcode.frameHeaderSize
-            if items.count > 3 { p.put(PickleOpcode.mark, at: at); at += 1 }
-            for item in items { at = put(item, into: p, at: at) }
-            switch items.count {
-            case 1: p.put(PickleOpcode.tuple1, at: at)
-            case 2: p.put(PickleOpcode.tuple2, at: at)
-            case 3: p.put(PickleOpcode.tuple3, at: at)
-            default: p.put(PickleOpcode.tuple, at: at)
-            }
-            p.put(PickleOpcode.memoize, at: at + 1)
-            p.put(PickleOpcode.stop, at: at + 2)
-            return at + 3
-        }
-        return true
+    static func size(ofTuple items: [Value]) -> Int? {
+        bodySize(items).map { 2 + PickleOpcode.frameHeaderSize + $0 }
     }
 
-    /// Writes the pickle of one scalar: `None`, bool, int in the 32-bit range or float (a
-    /// service call's usual argument or result); false (and nothing written) otherwise.
-    /// As CPython, a body under 4 bytes (`None`, a bool, an int under 256) has no FRAME.
+    /// Puts the pickle of `.tuple(items)` at the start of `p` (which holds
+    /// ``size(ofTuple:)`` bytes at least); returns its size.
     @inline(__always)
-    static func writeScalar(_ value: Value, into buffer: inout ByteBuffer) -> Bool {
-        guard let item = scalarSize(value) else { return false }
-        let body = item + 1  // and STOP
-        let framed = body >= PickleOpcode.frameSizeMin
-        buffer.writeRaw(maximum: 2 + PickleOpcode.frameHeaderSize + body) { p in
-            p.put(PickleOpcode.proto, at: 0)
-            p.put(PickleOpcode.highestProtocol, at: 1)
-            var at = 2
-            if framed {
-                p.put(PickleOpcode.frame, at: 2)
-                p.put(UInt64(body).littleEndian, at: 3)
-                at += PickleOpcode.frameHeaderSize
-            }
-            at = put(value, into: p, at: at)
-            p.put(PickleOpcode.stop, at: at)
-            return at + 1
+    static func put(tuple items: [Value], into p: UnsafeMutableRawBufferPointer) -> Int {
+        p.put(PickleOpcode.proto, at: 0)
+        p.put(PickleOpcode.highestProtocol, at: 1)
+        p.put(PickleOpcode.frame, at: 2)
+        var at = 2 + PickleOpcode.frameHeaderSize
+        if items.count > 3 { p.put(PickleOpcode.mark, at: at); at += 1 }
+        for item in items { at = put(item, into: p, at: at) }
+        switch items.count {
+        case 1: p.put(PickleOpcode.tuple1, at: at)
+        case 2: p.put(PickleOpcode.tuple2, at: at)
+        case 3: p.put(PickleOpcode.tuple3, at: at)
+        default: p.put(PickleOpcode.tuple, at: at)
         }
-        return true
+        p.put(PickleOpcode.memoize, at: at + 1)
+        p.put(PickleOpcode.stop, at: at + 2)
+        let total = at + 3
+        p.put(UInt64(total - 2 - PickleOpcode.frameHeaderSize).littleEndian, at: 3)
+        return total
+    }
+
+    /// The size of the pickle of one scalar: `None`, bool, int in the 32-bit range or float
+    /// (a service call's usual argument or result); nil for anything else.
+    @inline(__always)
+    static func size(ofScalar value: Value) -> Int? {
+        guard let item = scalarSize(value) else { return nil }
+        let body = item + 1  // and STOP
+        return 2 + (body >= PickleOpcode.frameSizeMin ? PickleOpcode.frameHeaderSize : 0) + body
+    }
+
+    /// Puts the pickle of one scalar at the start of `p` (which holds ``size(ofScalar:)``
+    /// bytes at least); returns its size. As CPython, a body under 4 bytes (`None`, a bool,
+    /// an int under 256) has no FRAME.
+    @inline(__always)
+    static func put(scalar value: Value, into p: UnsafeMutableRawBufferPointer) -> Int {
+        let body = (scalarSize(value) ?? 0) + 1
+        p.put(PickleOpcode.proto, at: 0)
+        p.put(PickleOpcode.highestProtocol, at: 1)
+        var at = 2
+        if body >= PickleOpcode.frameSizeMin {
+            p.put(PickleOpcode.frame, at: 2)
+            p.put(UInt64(body).littleEndian, at: 3)
+            at += PickleOpcode.frameHeaderSize
+        }
+        at = put(value, into: p, at: at)
+        p.put(PickleOpcode.stop, at: at)
+        return at + 1
     }
 
     /// The size of the frame's body (items, tuple opcode, MEMOIZE, STOP), or nil when the
