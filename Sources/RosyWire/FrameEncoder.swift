@@ -37,6 +37,9 @@ public enum FrameEncoder {
         topic: String, args: [Value], kwargs: Kwargs, codec: any MessageCodec, into buffer: inout ByteBuffer
     ) throws {
         try validate(name: topic, args: args, kwargs: kwargs)
+        if writeWholeFrame(prefix: FramePrefix.topicMessage, name: topic, args: args, kwargs: kwargs, codec: codec, into: &buffer) {
+            return
+        }
         let start = buffer.writerIndex
         do {
             writeHeader(prefix: FramePrefix.topicMessage, name: topic, argCount: args.count, into: &buffer)
@@ -55,6 +58,9 @@ public enum FrameEncoder {
         into buffer: inout ByteBuffer
     ) throws {
         try validate(name: service, args: args, kwargs: kwargs)
+        if writeWholeFrame(prefix: FramePrefix.serviceRequest, id: id, name: service, args: args, kwargs: kwargs, codec: codec, into: &buffer) {
+            return
+        }
         let start = buffer.writerIndex
         do {
             writeHeader(prefix: FramePrefix.serviceRequest, id: id, name: service, argCount: args.count, into: &buffer)
@@ -78,21 +84,78 @@ public enum FrameEncoder {
     private static func writeHeader(prefix: UInt8, id: UInt16? = nil, name: String, argCount: Int, into buffer: inout ByteBuffer) {
         var name = name
         name.withUTF8 { utf8 in
-            let count = utf8.count
-            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count + 5) { out in
-                out[0] = prefix
-                var at = 1
-                if let id {
-                    out.storeBytes(of: id.littleEndian, toByteOffset: 1, as: UInt16.self)
-                    at = 3
-                }
-                out[at] = UInt8(truncatingIfNeeded: count)
-                if count > 0 {
-                    UnsafeMutableRawBufferPointer(rebasing: out[(at + 1)..<(at + 1 + count)]).copyMemory(from: UnsafeRawBufferPointer(utf8))
-                }
-                out[at + 1 + count] = UInt8(truncatingIfNeeded: argCount)
-                return at + 2 + count
+            _ = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: utf8.count + 5) { out in
+                putHeader(prefix: prefix, id: id, name: utf8, argCount: argCount, into: out)
             }
+        }
+    }
+
+    /// Puts the header at the start of `out` (which holds `name.count + 5` bytes at least);
+    /// returns its size.
+    @inline(__always)
+    private static func putHeader(
+        prefix: UInt8, id: UInt16?, name: UnsafeBufferPointer<UInt8>, argCount: Int, into out: UnsafeMutableRawBufferPointer
+    ) -> Int {
+        out[0] = prefix
+        var at = 1
+        if let id {
+            out.storeBytes(of: id.littleEndian, toByteOffset: 1, as: UInt16.self)
+            at = 3
+        }
+        at = putShortString(name, into: out, at: at)
+        out[at] = UInt8(truncatingIfNeeded: argCount)
+        return at + 1
+    }
+
+    /// Puts a short string (u8 length, then the bytes) at `at`; returns where the next goes.
+    @inline(__always)
+    private static func putShortString(_ utf8: UnsafeBufferPointer<UInt8>, into out: UnsafeMutableRawBufferPointer, at: Int) -> Int {
+        out[at] = UInt8(truncatingIfNeeded: utf8.count)
+        if utf8.count > 0 {
+            UnsafeMutableRawBufferPointer(rebasing: out[(at + 1)..<(at + 1 + utf8.count)]).copyMemory(from: UnsafeRawBufferPointer(utf8))
+        }
+        return at + 1 + utf8.count
+    }
+
+    /// A whole frame in one buffer access, when the codec puts every argument straight into
+    /// the buffer's free room (``MessageCodec/encode(_:ifItFits:)``) and it fits: a topic
+    /// message or a service request of a few small values, the most common kind. False, and
+    /// nothing written, otherwise (the caller checked the names and counts).
+    private static func writeWholeFrame(
+        prefix: UInt8, id: UInt16? = nil, name: String, args: [Value], kwargs: Kwargs, codec: any MessageCodec,
+        into buffer: inout ByteBuffer
+    ) -> Bool {
+        var name = name
+        return name.withUTF8 { utf8 in
+            let room = utf8.count + 6 + (args.count + kwargs.count) * (4 + smallDataItemRoom)
+            let written = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: room) { out in
+                var at = putHeader(prefix: prefix, id: id, name: utf8, argCount: args.count, into: out)
+                /// A data item (u32 length, encoding) at `at`, leaving a byte for the kwargs count.
+                func putItem(_ value: Value) -> Bool {
+                    guard at + 5 <= out.count,
+                          let count = codec.encode(value, ifItFits: UnsafeMutableRawBufferPointer(rebasing: out[(at + 4)..<(out.count - 1)]))
+                    else { return false }
+                    out.storeBytes(of: UInt32(truncatingIfNeeded: count).littleEndian, toByteOffset: at, as: UInt32.self)
+                    at += 4 + count
+                    return true
+                }
+                for arg in args {
+                    guard putItem(arg) else { return 0 }
+                }
+                out[at] = UInt8(truncatingIfNeeded: kwargs.count)
+                at += 1
+                for (key, value) in kwargs {
+                    var key = key
+                    let keyFits = key.withUTF8 { key -> Bool in
+                        guard at + 1 + key.count + 5 <= out.count else { return false }
+                        at = putShortString(key, into: out, at: at)
+                        return true
+                    }
+                    guard keyFits, putItem(value) else { return 0 }
+                }
+                return at
+            }
+            return written > 0
         }
     }
 
