@@ -14,13 +14,18 @@ final class MeshTopology: Sendable {
         var lastLookup: (service: String, providers: [MeshNodeSpec])?
     }
     private let state = Mutex(State())
+    private let changes = Atomic<UInt64>(0)
+
+    /// Counts the changes to the nodes' topics and services: what was looked up under one
+    /// version still holds while it stands.
+    var version: UInt64 { changes.load(ordering: .acquiring) }
 
     /// Adds or replaces a node; returns the spec it replaced.
     @discardableResult
     func upsert(_ spec: MeshNodeSpec) -> MeshNodeSpec? {
         state.withLock { state in
             let old = state.nodes.updateValue(spec, forKey: spec.id.uuid)
-            if old != spec { Self.reindex(&state) }
+            if old != spec { reindex(&state) }
             return old
         }
     }
@@ -30,7 +35,7 @@ final class MeshTopology: Sendable {
     func remove(_ uuid: UUID) -> MeshNodeSpec? {
         state.withLock { state in
             let old = state.nodes.removeValue(forKey: uuid)
-            if old != nil { Self.reindex(&state) }
+            if old != nil { reindex(&state) }
             return old
         }
     }
@@ -53,16 +58,17 @@ final class MeshTopology: Sendable {
         }
     }
 
-    private static func reindex(_ state: inout State) {
+    private func reindex(_ state: inout State) {
         var listeners: [String: [MeshNodeSpec]] = [:]
         var providers: [String: [MeshNodeSpec]] = [:]
-        for node in ordered(state.nodes.values) {
+        for node in Self.ordered(state.nodes.values) {
             for topic in node.topics { listeners[topic, default: []].append(node) }
             for service in node.services { providers[service, default: []].append(node) }
         }
         state.listeners = listeners
         state.providers = providers
         state.lastLookup = nil
+        changes.add(1, ordering: .releasing)
     }
 
     private static func ordered(_ nodes: some Sequence<MeshNodeSpec>) -> [MeshNodeSpec] {

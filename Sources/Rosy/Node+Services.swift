@@ -65,15 +65,29 @@ extension Node {
     /// Calls `service` with the arguments as an array.
     nonisolated(nonsending) public func call(_ service: String, args: [Value], kwargs: Kwargs = [:], timeout: Duration? = nil) async throws -> Value {
         try FrameEncoder.validate(name: service, args: args, kwargs: kwargs)
-        let providers = topology.providers(of: service)
+        // From the node's loop, the route of the last call serves again while it holds.
+        let version = topology.version
+        let onHomeLoop = homeLoop.inEventLoop
+        let providers = onHomeLoop
+            ? callRoute.value.providers(of: service, version: version) { topology.providers(of: service) }
+            : topology.providers(of: service)
         guard let provider = options.serviceLoadBalancer.chooseNodeIndex(providers, service: service) else {
             throw ServiceCallError(.noProvider, service: service, message: "no node provides service '\(service)'")
         }
         let codec = self.codec
         let outcome: ServiceResponseFrame.Outcome
         do {
+            let connection: ClientConnection
+            if onHomeLoop, let kept = callRoute.value.connection(at: provider) {
+                connection = kept
+            } else {
+                connection = try await link(toNodeAt: provider, of: providers).connection()
+                if homeLoop.inEventLoop {
+                    callRoute.value.remember(connection, at: provider, of: service, version: version)
+                }
+            }
             let size = estimatedFrameSize(name: service, args: args, kwargs: kwargs)
-            outcome = try await link(toNodeAt: provider, of: providers).call(timeout: timeout?.timeAmount, estimatedSize: size) { id, buffer in
+            outcome = try await connection.call(timeout: timeout?.timeAmount, estimatedSize: size) { id, buffer in
                 try FrameEncoder.writeServiceRequest(id: id, service: service, args: args, kwargs: kwargs, codec: codec, into: &buffer)
             }
         } catch CallFailure.unencodable(let error) {

@@ -76,7 +76,11 @@ public final class Node: Sendable {
         self.discovery = discovery
         self.homeLoop = options.eventLoopGroup.next()
         self.taskExecutor = EventLoopTaskExecutor(homeLoop)
+        self.callRoute = .makeBoxSendingValue(CallRoute(), eventLoop: homeLoop)
     }
+
+    /// The route of the last service call made on the home loop (``CallRoute``).
+    let callRoute: NIOLoopBoundBox<CallRoute>
 
     /// The event loop of this node's connections to its peers.
     let homeLoop: any EventLoop

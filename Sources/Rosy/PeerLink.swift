@@ -258,18 +258,10 @@ final class PeerLink: Sendable {
 
     // MARK: Service calls
 
-    /// Sends a service request on this peer's connection and waits for its response
-    /// (`encode` appends the frame with the id it is given).
-    nonisolated(nonsending) func call(
-        timeout: TimeAmount?, estimatedSize: Int, encode: (UInt16, inout ByteBuffer) throws -> Void
-    ) async throws -> ServiceResponseFrame.Outcome {
-        let connection: ClientConnection
-        if let open = connectedConnection {
-            connection = open
-        } else {
-            connection = try await openConnection()
-        }
-        return try await connection.call(timeout: timeout, estimatedSize: estimatedSize, encode: encode)
+    /// The open connection for service calls, opened if there is none (and waited for).
+    nonisolated(nonsending) func connection() async throws -> ClientConnection {
+        if let open = connectedConnection { return open }
+        return try await openConnection()
     }
 
     /// The open connection, if there is one (no suspension on the way).

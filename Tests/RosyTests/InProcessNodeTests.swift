@@ -491,11 +491,63 @@ final class InProcessNodeTests: XCTestCase {
         try await Node.withNode(name: "caller", options: .inProcess(mesh)) { node in
             let ready = await node.waitForProvider("answer", timeout: .seconds(30))
             XCTAssertTrue(ready)
-            await assertCallError(.connectionLost) { try await node.call("answer") }
-            let answer = try await node.call("answer", timeout: .seconds(30))
-            XCTAssertEqual(answer, 42)
+            // From the node's executor: the second call meets the first one's connection,
+            // kept for it (CallRoute), closed now, and connects again.
+            try await withTaskExecutorPreference(node.taskExecutor) {
+                await assertCallError(.connectionLost) { try await node.call("answer") }
+                let answer = try await node.call("answer", timeout: .seconds(30))
+                XCTAssertEqual(answer, 42)
+            }
         }
         await fake.unregister()
+    }
+
+    func testCallsFromTheNodesExecutorFollowTheMesh() async throws {
+        let mesh = InProcessMesh()
+        let caller = try await Node.start(name: "caller", options: .inProcess(mesh))
+        func provider(_ name: String) async throws -> Node {
+            let node = try await Node.start(name: "worker", options: .inProcess(mesh))
+            try await node.addService("who") { _ in .string(name) }
+            try await node.addService("echo") { request in request.args.first ?? .none }
+            return node
+        }
+        func waitForProviders(_ count: Int) async throws {
+            let deadline = ContinuousClock.now + .seconds(30)
+            while caller.meshNodes.filter({ $0.services.contains("who") }).count != count {
+                if ContinuousClock.now >= deadline { throw TestError("\(count) providers never showed") }
+                try await Task.sleep(for: .milliseconds(5))
+            }
+        }
+        /// Who answers 20 calls; half way, calls to another service take the route.
+        func askTwenty() async throws -> [String: Int] {
+            try await withTaskExecutorPreference(caller.taskExecutor) {
+                var answers: [String: Int] = [:]
+                for i in Int64(0)..<20 {
+                    answers[try await caller.call("who").stringValue ?? "?", default: 0] += 1
+                    if i == 9 {
+                        for j in Int64(0)..<2 {
+                            let echo = try await caller.call("echo", .int(j))
+                            XCTAssertEqual(echo, .int(j))
+                        }
+                    }
+                }
+                return answers
+            }
+        }
+        let a = try await provider("a"), b = try await provider("b")
+        try await waitForProviders(2)
+        let both = try await askTwenty()
+        XCTAssertEqual(both, ["a": 10, "b": 10], "least recently chosen: in turn")
+        await a.stop()
+        try await waitForProviders(1)
+        let afterA = try await askTwenty()
+        XCTAssertEqual(afterA, ["b": 20], "a left: no call goes its way")
+        let c = try await provider("c")
+        try await waitForProviders(2)
+        let answers = try await askTwenty()
+        XCTAssertEqual(answers.values.reduce(0, +), 20)
+        XCTAssertGreaterThanOrEqual(answers["c"] ?? 0, 9, "the newcomer shares the load: \(answers)")
+        for node in [caller, b, c] { await node.stop() }
     }
 
     private func hostName() -> String {
