@@ -16,8 +16,10 @@ enum CallFailure: Error {
 /// for a response on it (matched by their u16 id; ids are reused after the response).
 final class ClientConnection: Sendable {
     let channel: any Channel
-    /// The channel's loop, kept: asking the channel costs a retain and a release per call.
+    /// The channel's loop and allocator, kept: asking the channel costs a retain and a
+    /// release per call.
     private let eventLoop: any EventLoop
+    private let allocator: ByteBufferAllocator
     let isClosed = Atomic<Bool>(false)
 
     private struct Pending {
@@ -66,6 +68,7 @@ final class ClientConnection: Sendable {
     init(channel: any Channel) {
         self.channel = channel
         self.eventLoop = channel.eventLoop
+        self.allocator = channel.allocator
         self.unsent = NIOLoopBoundBox(Unsent(), eventLoop: channel.eventLoop)
     }
 
@@ -93,7 +96,7 @@ final class ClientConnection: Sendable {
                 if eventLoop.inEventLoop && !large {
                     try append { try encode(id, &$0) }
                 } else {
-                    var request = channel.allocator.buffer(capacity: estimatedSize)
+                    var request = allocator.buffer(capacity: estimatedSize)
                     try encode(id, &request)
                     if eventLoop.inEventLoop {
                         sendAlone(request)
@@ -129,7 +132,7 @@ final class ClientConnection: Sendable {
     /// as it holds ``batchLimit``. A failed write closes the channel, which fails every
     /// waiting call (``closed(reason:)``). `encode` leaves the batch as it was if it throws.
     private func append(_ encode: (inout ByteBuffer) throws -> Void) rethrows {
-        let batch = try unsent.value.add(allocator: channel.allocator, encode)
+        let batch = try unsent.value.add(allocator: allocator, encode)
         if batch.new { eventLoop.execute { [self] in flushUnsent() } }
         if batch.full { flushUnsent() }
     }
