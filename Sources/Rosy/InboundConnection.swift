@@ -235,31 +235,36 @@ final class InboundConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
             // A task per call, started at once on this thread: a handler that awaits nothing
             // that suspends answers within this read, like an immediate one.
             let dispatcher = self.dispatcher
-            let allocator = context.channel.allocator
             let eventLoop = context.eventLoop
             guard let handlerOnLoop = loopBoundSelf else { return }
             dispatcher.requestsInFlight.add(1, ordering: .relaxed)
             Task.immediate(executorPreference: executor ?? EventLoopTaskExecutor(eventLoop)) {
-                let response = await dispatcher.respond(to: request, with: handler, allocator: allocator)
+                let result = await dispatcher.result(of: request, with: handler)
                 if eventLoop.inEventLoop {
-                    handlerOnLoop.value.answered(response)
+                    handlerOnLoop.value.answered(request, with: result)
                 } else {
-                    eventLoop.execute { handlerOnLoop.value.answered(response) }
+                    eventLoop.execute { handlerOnLoop.value.answered(request, with: result) }
                 }
             }
         }
     }
 
-    /// A task's answer (on the event loop): it joins the others, written at the end of the
-    /// read that is being handled, or of this loop pass.
-    private func answered(_ response: ByteBuffer) {
+    /// A task's answer (on the event loop): encoded straight into the others, written at the
+    /// end of the read that is being handled (or once they are `answersFlushCount`), or of
+    /// this loop pass.
+    private func answered(_ request: ServiceRequestFrame, with result: Result<Value, any Error>) {
         guard let context, let handlerOnLoop = loopBoundSelf else {
             dispatcher.requestsInFlight.subtract(1, ordering: .relaxed)  // the connection is gone
             return
         }
-        responses.writeImmutableBuffer(response)
+        dispatcher.respond(to: request, with: result, into: &responses)
         taskAnswersUnwritten += 1
-        if reading || writeQueued { return }
+        answersUnsent += 1
+        if reading {
+            if answersUnsent >= Self.answersFlushCount { writeResponses(context: context) }
+            return
+        }
+        if writeQueued { return }
         writeQueued = true
         context.eventLoop.execute {
             let handler = handlerOnLoop.value

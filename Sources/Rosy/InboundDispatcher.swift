@@ -159,17 +159,23 @@ final class InboundDispatcher: Sendable {
         }
     }
 
-    /// Runs a request through a concurrent handler and returns the response frame.
-    func respond(to frame: ServiceRequestFrame, with handler: ServiceHandler, allocator: ByteBufferAllocator) async -> ByteBuffer {
-        var buffer = allocator.buffer(capacity: 64)
+    /// Runs a request through a concurrent handler: its result, or why there is none.
+    func result(of frame: ServiceRequestFrame, with handler: ServiceHandler) async -> Result<Value, any Error> {
         do {
             let (args, kwargs) = try decode(frame.arguments)
-            let result = try await handler(ServiceRequest(service: frame.service, args: args, kwargs: kwargs))
-            try FrameEncoder.writeServiceResult(id: frame.id, result: result, codec: codec, into: &buffer)
+            return .success(try await handler(ServiceRequest(service: frame.service, args: args, kwargs: kwargs)))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// Appends the response to a request that a concurrent handler answered with `result`.
+    func respond(to frame: ServiceRequestFrame, with result: Result<Value, any Error>, into buffer: inout ByteBuffer) {
+        do {
+            try FrameEncoder.writeServiceResult(id: frame.id, result: try result.get(), codec: codec, into: &buffer)
         } catch {
             failed(frame, error, into: &buffer)
         }
-        return buffer
     }
 
     /// The handler threw, or the arguments or result could not be coded: an error response.
