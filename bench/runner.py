@@ -144,6 +144,10 @@ def table_rows(values: dict) -> list[tuple]:
     for sock in SOCKETS:
         rows.append((f"latency p50 @1k/s {sock}", "µs", ("latency", sock, None), "p50_us", False))
         rows.append((f"latency p99 @1k/s {sock}", "µs", ("latency", sock, None), "p99_us", False))
+    for sock in SOCKETS:
+        for metric in ("p50", "p99"):
+            rows.append((f"latency {metric} @1k/s {sock}, Swift sender in a plain task", "µs",
+                         ("latency_plain", sock, None), f"{metric}_us", False))
     for case, suffix in (("service", ""), ("service_plain", ", Swift callers in plain tasks"),
                          ("service_await", ", Swift handler that awaits")):
         for sock in SOCKETS:
@@ -242,6 +246,9 @@ def render_targets(values: dict, long_rows: list[dict]) -> str:
                      f"{ratio(s, r)} of raw | {verdict(ok)} |")
     s = m("swift", ("latency", "unix", None), "p99_us")
     lines.append(f"| latency p99 at 1,000 msg/s over Unix < 100 µs | {fmt(s, 'µs')} µs "
+                 f"| {verdict(None if s is None else s < 100)} |")
+    s = m("swift", ("latency_plain", "unix", None), "p99_us")
+    lines.append(f"| same, Swift sender in a plain task | {fmt(s, 'µs')} µs "
                  f"| {verdict(None if s is None else s < 100)} |")
     for sock in SOCKETS:
         for inflight in (1, 64):

@@ -37,7 +37,10 @@ struct Driver {
                 for size in sizes { try await throughput(node, size: size, onNodeExecutor: true) }
                 for size in sizes where size <= 1000 { try await throughput(node, size: size, onNodeExecutor: false) }
             }
-            if cases.contains("latency") { try await latency(node) }
+            if cases.contains("latency") {
+                try await latency(node, onNodeExecutor: true)
+                try await latency(node, onNodeExecutor: false)
+            }
             if cases.contains("service") {
                 for inflight in [1, 64] { try await serviceCalls(node, inflight: inflight, onNodeExecutor: true) }
                 for inflight in [1, 64] { try await serviceCalls(node, inflight: inflight, onNodeExecutor: false) }
@@ -79,18 +82,28 @@ struct Driver {
               "send_ctx_per_kmsg": .number(Double(after.contextSwitches - before.contextSwitches) * 1000 / delivered)])
     }
 
-    private func latency(_ node: Node) async throws {
+    /// One message every 1/`rate` s, stamped with the time and sent on the node's executor,
+    /// as Python rosy's sender stamps and sends on its asyncio loop; the `_plain` case
+    /// stamps in a plain task, so its latency also holds the hop to the node's loop (a
+    /// thread wake-up). Between messages the sender sleeps in a plain task.
+    private func latency(_ node: Node, onNodeExecutor: Bool) async throws {
         let clock = ContinuousClock()
         let step = Duration.nanoseconds(Int64(1e9 / rate))
         var next = clock.now
         for _ in 0..<Int(rate * latencySeconds) {
             next = next.advanced(by: step)
             try await clock.sleep(until: next, tolerance: .zero)
-            try await node.send(BenchTopic.latency, .tuple([.double(Measure.wallClockSeconds()), ""]))
+            if onNodeExecutor {
+                try await withTaskExecutorPreference(node.taskExecutor) {
+                    try await node.send(BenchTopic.latency, .tuple([.double(Measure.wallClockSeconds()), ""]))
+                }
+            } else {
+                try await node.send(BenchTopic.latency, .tuple([.double(Measure.wallClockSeconds()), ""]))
+            }
         }
         try await Task.sleep(for: .seconds(Self.drainSeconds))
         let got = try await result(node)
-        emit(["case": .text("latency"), "socket": .text(socket.rawValue), "size": .int(0),
+        emit(["case": .text(onNodeExecutor ? "latency" : "latency_plain"), "socket": .text(socket.rawValue), "size": .int(0),
               "rate": .number(rate), "delivered": .int(got.delivered),
               "p50_us": .number(got.p50Microseconds), "p99_us": .number(got.p99Microseconds)])
     }
