@@ -4,8 +4,10 @@ import NIOCore
 import RosyWire
 import Synchronization
 
-/// A topic listener's callback.
-public typealias TopicListener = @Sendable (TopicMessage) async throws -> Void
+/// A topic listener's callback. It runs where the node delivers (the event loop that read
+/// the message), with no executor hop per message (`nonisolated(nonsending)`); a listener
+/// isolated to an actor hops there as usual.
+public typealias TopicListener = nonisolated(nonsending) @Sendable (TopicMessage) async throws -> Void
 /// A service's handler: returns the result, or throws to send an error response.
 public typealias ServiceHandler = @Sendable (ServiceRequest) async throws -> Value
 /// A service's handler that answers without awaiting: it runs as the request is read, on
@@ -133,7 +135,7 @@ final class InboundDispatcher: Sendable {
 
     /// Hands one message to its listener (called in order, one at a time, per connection).
     @inline(__always)
-    func deliver(_ message: TopicMessage, to listener: TopicListenerBox) async {
+    nonisolated(nonsending) func deliver(_ message: TopicMessage, to listener: TopicListenerBox) async {
         do {
             try await listener.call(message)
         } catch {
