@@ -9,9 +9,6 @@ final class MeshTopology: Sendable {
         var nodes: [UUID: MeshNodeSpec] = [:]
         var listeners: [String: [MeshNodeSpec]] = [:]
         var providers: [String: [MeshNodeSpec]] = [:]
-        /// The service looked up last and its providers: a stream of calls to one service
-        /// then skips hashing its name per call.
-        var lastLookup: (service: String, providers: [MeshNodeSpec])?
     }
     private let state = Mutex(State())
     private let changes = Atomic<UInt64>(0)
@@ -50,12 +47,7 @@ final class MeshTopology: Sendable {
     }
 
     func providers(of service: String) -> [MeshNodeSpec] {
-        state.withLock { state in
-            if let last = state.lastLookup, last.service == service { return last.providers }
-            let providers = state.providers[service] ?? []
-            state.lastLookup = (service, providers)
-            return providers
-        }
+        state.withLock { $0.providers[service] ?? [] }
     }
 
     private func reindex(_ state: inout State) {
@@ -67,7 +59,6 @@ final class MeshTopology: Sendable {
         }
         state.listeners = listeners
         state.providers = providers
-        state.lastLookup = nil
         changes.add(1, ordering: .releasing)
     }
 
