@@ -227,10 +227,7 @@ final class InboundConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
         switch service.answer {
         case .immediate(let handler):
             dispatcher.respond(to: request, with: handler, into: &responses)
-            answersUnsent += 1
-            if answersUnsent >= Self.answersFlushCount || responses.readableBytes >= Self.responsesFlushBytes {
-                writeResponses(context: context)
-            }
+            answerAdded(context: context)
         case .concurrent(let handler):
             // A task per call, started at once on this thread: a handler that awaits nothing
             // that suspends answers within this read, like an immediate one.
@@ -259,17 +256,26 @@ final class InboundConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
         }
         dispatcher.respond(to: request, with: result, into: &responses)
         taskAnswersUnwritten += 1
-        answersUnsent += 1
         if reading {
-            if answersUnsent >= Self.answersFlushCount { writeResponses(context: context) }
+            answerAdded(context: context)
             return
         }
+        answersUnsent += 1
         if writeQueued { return }
         writeQueued = true
         context.eventLoop.execute {
             let handler = handlerOnLoop.value
             handler.writeQueued = false
             if let context = handler.context { handler.writeResponses(context: context) }
+        }
+    }
+
+    /// One more answer in `responses` during a read: they leave once they are
+    /// `answersFlushCount` or pass `responsesFlushBytes` (else at the read's end).
+    private func answerAdded(context: ChannelHandlerContext) {
+        answersUnsent += 1
+        if answersUnsent >= Self.answersFlushCount || responses.readableBytes >= Self.responsesFlushBytes {
+            writeResponses(context: context)
         }
     }
 

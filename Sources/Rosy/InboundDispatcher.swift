@@ -152,13 +152,11 @@ final class InboundDispatcher: Sendable {
 
     /// Runs a request through an immediate handler and appends the response to `buffer`.
     func respond(to frame: ServiceRequestFrame, with handler: ImmediateServiceHandler, into buffer: inout ByteBuffer) {
-        do {
+        let result = Result { () throws -> Value in
             let (args, kwargs) = try decode(frame.arguments)
-            let result = try handler(ServiceRequest(service: frame.service, args: args, kwargs: kwargs))
-            try FrameEncoder.writeServiceResult(id: frame.id, result: result, codec: codec, into: &buffer)
-        } catch {
-            failed(frame, error, into: &buffer)
+            return try handler(ServiceRequest(service: frame.service, args: args, kwargs: kwargs))
         }
+        respond(to: frame, with: result, into: &buffer)
     }
 
     /// Runs a request through a concurrent handler: its result, or why there is none.
@@ -171,7 +169,8 @@ final class InboundDispatcher: Sendable {
         }
     }
 
-    /// Appends the response to a request that a concurrent handler answered with `result`.
+    /// Appends the response to a request that a handler answered with `result` (or the
+    /// error response, if it threw or the result cannot be encoded).
     func respond(to frame: ServiceRequestFrame, with result: Result<Value, any Error>, into buffer: inout ByteBuffer) {
         do {
             try FrameEncoder.writeServiceResult(id: frame.id, result: try result.get(), codec: codec, into: &buffer)
