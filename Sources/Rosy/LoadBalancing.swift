@@ -10,6 +10,14 @@ import Synchronization
 public protocol TopicLoadBalancer: Sendable {
     /// The nodes, among `nodes` (all listening to `topic`), to send one message to.
     func chooseNodes(_ nodes: [MeshNodeSpec], topic: String) -> [MeshNodeSpec]
+
+    /// The node left the mesh: drop what is kept about it. The node calls this for every
+    /// node that leaves; the default keeps nothing, so does nothing.
+    func forget(_ node: NodeID)
+}
+
+extension TopicLoadBalancer {
+    public func forget(_ node: NodeID) {}
 }
 
 /// Chooses which of a service's providers gets one call.
@@ -21,9 +29,15 @@ public protocol ServiceLoadBalancer: Sendable {
     /// asks ``chooseNode(_:service:)``; a balancer that answers with the position spares
     /// each call a copy of the chosen node's spec.
     func chooseNodeIndex(_ nodes: [MeshNodeSpec], service: String) -> Int?
+
+    /// The node left the mesh: drop what is kept about it. The node calls this for every
+    /// node that leaves; the default keeps nothing, so does nothing.
+    func forget(_ node: NodeID)
 }
 
 extension ServiceLoadBalancer {
+    public func forget(_ node: NodeID) {}
+
     public func chooseNodeIndex(_ nodes: [MeshNodeSpec], service: String) -> Int? {
         guard let chosen = chooseNode(nodes, service: service) else { return nil }
         return nodes.firstIndex { $0.id == chosen.id }
@@ -34,6 +48,13 @@ extension ServiceLoadBalancer {
 public protocol NodePicker: Sendable {
     /// One node of `nodes` (never empty).
     func pick(_ nodes: [MeshNodeSpec]) -> MeshNodeSpec
+
+    /// The node left the mesh: drop what is kept about it (default: nothing is kept).
+    func forget(_ node: NodeID)
+}
+
+extension NodePicker {
+    public func forget(_ node: NodeID) {}
 }
 
 /// Picks the node chosen least recently; a node never chosen comes first, and ties
@@ -118,9 +139,10 @@ public final class LeastRecentPicker: NodePicker, TopicLoadBalancer, ServiceLoad
         }
     }
 
-    /// Forgets nodes that are gone, so the table does not grow forever.
-    func forget(_ id: NodeID) {
-        state.withLock { $0.forget(id.uuid) }
+    /// Forgets a node that is gone, so the table does not grow as nodes come and go; its
+    /// slot serves the next new node.
+    public func forget(_ node: NodeID) {
+        state.withLock { $0.forget(node.uuid) }
     }
 
     public func chooseNodes(_ nodes: [MeshNodeSpec], topic: String) -> [MeshNodeSpec] {
@@ -156,6 +178,9 @@ public final class RoundRobinPicker: NodePicker, TopicLoadBalancer, ServiceLoadB
     public func chooseNode(_ nodes: [MeshNodeSpec], service: String) -> MeshNodeSpec? {
         nodes.isEmpty ? nil : pick(nodes)
     }
+
+    /// Nothing is kept per node.
+    public func forget(_ node: NodeID) {}
 }
 
 /// Picks a node at random.
@@ -177,6 +202,9 @@ public struct RandomPicker: NodePicker, TopicLoadBalancer, ServiceLoadBalancer {
     public func chooseNode(_ nodes: [MeshNodeSpec], service: String) -> MeshNodeSpec? {
         nodes.isEmpty ? nil : pick(nodes)
     }
+
+    /// Nothing is kept per node.
+    public func forget(_ node: NodeID) {}
 }
 
 /// Groups a topic's listeners by node name and sends each message to one node per group:
@@ -201,6 +229,10 @@ public struct GroupByNodeNameBalancer: TopicLoadBalancer {
             guard let group = groups[name] else { return nil }
             return group.count == 1 ? group[0] : picker.pick(group)
         }
+    }
+
+    public func forget(_ node: NodeID) {
+        picker.forget(node)
     }
 }
 

@@ -262,6 +262,8 @@ public final class Node: Sendable {
         case .removed(let nodeID):
             guard nodeID.uuid != id.uuid else { return }
             topology.remove(nodeID.uuid)
+            options.topicLoadBalancer.forget(nodeID)
+            options.serviceLoadBalancer.forget(nodeID)
             links.withLock { $0.removeValue(forKey: nodeID.uuid) }?.close()
         }
     }

@@ -183,6 +183,42 @@ final class InProcessNodeTests: XCTestCase {
         await caller.stop()
     }
 
+    func testTheBalancersForgetANodeThatLeaves() async throws {
+        /// The default balancer, noting the nodes it is told to forget.
+        final class Recording: ServiceLoadBalancer, TopicLoadBalancer {
+            let picker = LeastRecentPicker()
+            let forgotten = Collector<NodeID>()
+            func chooseNode(_ nodes: [MeshNodeSpec], service: String) -> MeshNodeSpec? {
+                picker.chooseNode(nodes, service: service)
+            }
+            func chooseNodes(_ nodes: [MeshNodeSpec], topic: String) -> [MeshNodeSpec] {
+                picker.chooseNodes(nodes, topic: topic)
+            }
+            func forget(_ node: NodeID) {
+                picker.forget(node)
+                forgotten.append(node)
+            }
+        }
+        let mesh = InProcessMesh()
+        let balancer = Recording()
+        var options = NodeOptions.inProcess(mesh)
+        options.serviceLoadBalancer = balancer
+        options.topicLoadBalancer = balancer
+        let caller = try await Node.start(name: "caller", options: options)
+        let provider = try await Node.start(name: "provider", options: .inProcess(mesh))
+        try await provider.addService("echo") { request in request.args.first ?? .none }
+        let ready = await caller.waitForProvider("echo", timeout: .seconds(30))
+        XCTAssertTrue(ready)
+        let echoed = try await caller.call("echo", 1)
+        XCTAssertEqual(echoed, 1)
+        XCTAssertTrue(balancer.forgotten.values.isEmpty)
+        await provider.stop()
+        // Once as the topic balancer, once as the service balancer.
+        try await balancer.forgotten.wait(for: 2)
+        XCTAssertEqual(balancer.forgotten.values, [provider.id, provider.id])
+        await caller.stop()
+    }
+
     func testAStoppingProviderAnswersTheCallsItIsHandling() async throws {
         let mesh = InProcessMesh()
         let provider = try await Node.start(name: "provider", options: .inProcess(mesh))

@@ -34,6 +34,19 @@ final class LoadBalancerTests: XCTestCase {
         XCTAssertEqual(picker.pick([a, b, c]).id, b.id, "b never chosen since it was forgotten")
     }
 
+    func testTheGroupingBalancerForgetsThroughItsPicker() {
+        let picker = LeastRecentPicker()
+        let balancer = GroupByNodeNameBalancer(picker: picker)
+        let a = node("w"), b = node("w")
+        XCTAssertEqual(picker.pick([a]).id, a.id)
+        XCTAssertEqual(picker.pick([b]).id, b.id)
+        balancer.forget(a.id)
+        XCTAssertEqual(balancer.chooseNodes([a, b], topic: "t").map(\.id), [a.id], "forgotten, a ranks as never chosen")
+        // Balancers that keep nothing take the call and do nothing.
+        RoundRobinPicker().forget(a.id)
+        EveryListenerBalancer().forget(a.id)
+    }
+
     func testLeastRecentBreaksTiesAtRandom() {
         let a = node("w"), b = node("w")
         var firstPicks = Set<NodeID>()
