@@ -136,6 +136,8 @@ final class InboundConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
     /// Answers in `responses` from tasks (handlers that await): they count in the
     /// dispatcher's `requestsInFlight` until written.
     private var taskAnswersUnwritten = 0
+    /// Requests of the read being decoded whose handlers may await, started at its end.
+    private var awaiting: [AwaitingRequests.Request] = []
     /// A read is being handled: `channelReadComplete` will write `responses`.
     private var reading = false
     /// A write of `responses` is queued on the loop (for answers that came between reads).
@@ -212,9 +214,11 @@ final class InboundConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
             }
             self.batch = batch
             self.batchBytes = batchBytes
+            startAwaitingHandlers(context: context)
         } catch {
             self.batch = batch
             self.batchBytes = batchBytes
+            startAwaitingHandlers(context: context)  // the requests before the bad frame are answered
             fail(context: context, error: error)
         }
     }
@@ -229,19 +233,26 @@ final class InboundConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
             dispatcher.respond(to: request, with: handler, into: &responses)
             answerAdded(context: context)
         case .concurrent(let handler):
-            // A task per call, started at once on this thread: a handler that awaits nothing
-            // that suspends answers within this read, like an immediate one.
-            let dispatcher = self.dispatcher
-            let eventLoop = context.eventLoop
-            guard let handlerOnLoop = loopBoundSelf else { return }
+            // Started once the read is decoded, with the others of the read (see
+            // `startAwaitingHandlers`).
             dispatcher.requestsInFlight.add(1, ordering: .relaxed)
-            Task.immediate(executorPreference: executor ?? EventLoopTaskExecutor(eventLoop)) {
-                let result = await dispatcher.result(of: request, with: handler)
-                if eventLoop.inEventLoop {
-                    handlerOnLoop.value.answered(request, with: result)
-                } else {
-                    eventLoop.execute { handlerOnLoop.value.answered(request, with: result) }
-                }
+            awaiting.append(AwaitingRequests.Request(frame: request, handler: handler))
+        }
+    }
+
+    /// Starts the handlers of this read's requests that may await, each at once on this
+    /// thread: a handler that awaits nothing that suspends answers within this read, like an
+    /// immediate one. They share a task until one suspends; then the rest go on in another.
+    private func startAwaitingHandlers(context: ChannelHandlerContext) {
+        guard !awaiting.isEmpty, let handlerOnLoop = loopBoundSelf else { return }
+        let requests = AwaitingRequests(awaiting)
+        awaiting = []
+        let eventLoop = context.eventLoop
+        requests.start(by: dispatcher, executor: executor ?? EventLoopTaskExecutor(eventLoop)) { request, result in
+            if eventLoop.inEventLoop {
+                handlerOnLoop.value.answered(request, with: result)
+            } else {
+                eventLoop.execute { handlerOnLoop.value.answered(request, with: result) }
             }
         }
     }

@@ -160,7 +160,7 @@ final class InboundDispatcher: Sendable {
     }
 
     /// Runs a request through a concurrent handler: its result, or why there is none.
-    func result(of frame: ServiceRequestFrame, with handler: ServiceHandler) async -> Result<Value, any Error> {
+    nonisolated(nonsending) func result(of frame: ServiceRequestFrame, with handler: ServiceHandler) async -> Result<Value, any Error> {
         do {
             let (args, kwargs) = try decode(frame.arguments)
             return .success(try await handler(ServiceRequest(service: frame.service, args: args, kwargs: kwargs)))

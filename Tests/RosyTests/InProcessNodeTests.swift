@@ -86,17 +86,24 @@ final class InProcessNodeTests: XCTestCase {
         await provider.stop()
     }
 
-    func testImmediateHandlersAnswerManyCallsWhileASlowCallWaits() async throws {
+    func testHandlersAnswerManyCallsWhileASlowCallWaits() async throws {
         let mesh = InProcessMesh()
         let provider = try await Node.start(name: "provider", options: .inProcess(mesh))
         let caller = try await Node.start(name: "caller", options: .inProcess(mesh))
         struct Refused: Error, CustomStringConvertible { var description: String { "Refused()" } }
-        // No await in the closure: the immediate overload, answered as the request is read.
         // Every 100th call throws (each logs a line).
-        try await provider.addService("half") { request in
+        @Sendable func half(_ request: ServiceRequest) throws -> Value {
             let n = request.args.first?.intValue ?? 0
             if n % 100 == 99 { throw Refused() }
             return .int(n / 2)
+        }
+        @Sendable func returnsAtOnce() async {}
+        // No await in the closure: the immediate overload, answered as the request is read.
+        try await provider.addService("half") { request in try half(request) }
+        // Awaits without suspending: one task answers a run of these (AwaitingRequests).
+        try await provider.addService("half-await") { request in
+            await returnsAtOnce()
+            return try half(request)
         }
         let gate = Collector<Int>()
         try await provider.addService("gated") { _ in
@@ -106,11 +113,11 @@ final class InProcessNodeTests: XCTestCase {
         let ready = await caller.waitForProvider("half", timeout: .seconds(30))
         XCTAssertTrue(ready)
 
-        // A call held by a handler that awaits does not hold the immediate answers behind it
-        // on the same connection.
+        // A call held by a handler that awaits does not hold up the answers behind it on the
+        // same connection, immediate or from handlers that await (the two kinds interleaved).
         let gated = Task { try await caller.call("gated") }
         let results = try await concurrentCalls(1000, failingWith: ServiceCallError.self) { n in
-            try await caller.call("half", .int(n))
+            try await caller.call(n % 2 == 0 ? "half" : "half-await", .int(n))
         }
         XCTAssertEqual(results.count, 1000)
         for (n, result) in results {
