@@ -66,6 +66,8 @@ def raw_session(raw: str, sock: str, args) -> list[dict]:
     rows += run_lines([raw, "latency", sock, "0", str(args.rate), str(args.latency_seconds)], 60)
     for inflight in (1, 64):
         rows += run_lines([raw, "service", sock, str(inflight), str(args.seconds)], 60)
+    # What one call at a time costs without wake-ups: both ends spin a core (a reference only).
+    rows += run_lines([raw, "service-spin", sock, "1", str(args.seconds)], 60)
     return rows
 
 
@@ -100,7 +102,7 @@ def key_of(row: dict) -> tuple:
     case = row["case"]
     if case in ("throughput", "throughput_plain"):
         return (case, row["socket"], row["size"])
-    if case in ("service", "service_plain", "service_await"):
+    if case in ("service", "service_plain", "service_await", "service-spin"):
         return (case, row["socket"], row["inflight"])
     return (case, row["socket"], None)
 
@@ -154,6 +156,9 @@ def table_rows(values: dict) -> list[tuple]:
             for inflight in (1, 64):
                 rows.append((f"service {inflight} in flight {sock}{suffix}", "calls/s",
                              (case, sock, inflight), "calls_per_s", True))
+    for sock in SOCKETS:
+        rows.append((f"service 1 in flight {sock}, raw baseline busy-polling (a core per end)", "calls/s",
+                     ("service-spin", sock, 1), "calls_per_s", True))
     rows.append(("receiver RSS at rest", "MB", ("rss_at_rest", "unix", None), "rss_kb", False))
     rows.append(("sender RSS at rest", "MB", ("rss_at_rest", "unix", None), "driver_rss_kb", False))
     return rows

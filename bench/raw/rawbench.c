@@ -15,6 +15,11 @@
  *   rawbench throughput unix|tcp SIZE SECONDS
  *   rawbench latency    unix|tcp SIZE RATE SECONDS
  *   rawbench service    unix|tcp INFLIGHT SECONDS
+ *   rawbench service-spin unix|tcp INFLIGHT SECONDS
+ *
+ * service-spin is service with both ends busy-polling (non-blocking reads in a loop, a
+ * core each) instead of sleeping in read: what a round trip costs without wake-ups. It is
+ * not in bench/run's tables; bench/README.md cites it for the one-call-at-a-time case.
  *
  * Build: cc -O2 -o rawbench rawbench.c   (bench/run does this; only the source is kept)
  */
@@ -35,6 +40,9 @@
 #include <unistd.h>
 
 #define BUF_SIZE (4 << 20)
+
+/* service-spin: reads never sleep (MSG_DONTWAIT, retried at once). */
+static int spin;
 
 static void die(const char *what) {
     fprintf(stderr, "rawbench: %s: %s\n", what, strerror(errno));
@@ -281,8 +289,8 @@ static void serve(int fd) {
     uint8_t *in = malloc(BUF_SIZE), *out = malloc(BUF_SIZE);
     size_t have = 0;
     for (;;) {
-        ssize_t r = read(fd, in + have, BUF_SIZE - have);
-        if (r < 0 && errno == EINTR) continue;
+        ssize_t r = recv(fd, in + have, BUF_SIZE - have, spin ? MSG_DONTWAIT : 0);
+        if (r < 0 && (errno == EINTR || errno == EAGAIN)) continue;
         if (r < 0 && errno == ECONNRESET) break; /* the caller left with replies unread */
         if (r < 0) die("read");
         if (r == 0) break;
@@ -318,7 +326,8 @@ static void call_loop(int fd, const char *kind, int inflight, double seconds) {
     for (int i = 0; i < inflight; i++) write_all(fd, req, request_frame(req, next_id++, 0));
     double start = now_mono(), end = start + seconds;
     while (now_mono() < end) {
-        ssize_t r = read(fd, in + have, BUF_SIZE - have);
+        ssize_t r = recv(fd, in + have, BUF_SIZE - have, spin ? MSG_DONTWAIT : 0);
+        if (r < 0 && (errno == EINTR || errno == EAGAIN)) continue;
         if (r <= 0) die("read reply");
         have += (size_t)r;
         size_t off = 0, answered = 0;
@@ -337,9 +346,9 @@ static void call_loop(int fd, const char *kind, int inflight, double seconds) {
         if (blen) write_all(fd, batch, blen);
     }
     double secs = now_mono() - start;
-    printf("{\"impl\":\"raw\",\"case\":\"service\",\"socket\":\"%s\",\"inflight\":%d,"
+    printf("{\"impl\":\"raw\",\"case\":\"%s\",\"socket\":\"%s\",\"inflight\":%d,"
            "\"calls\":%llu,\"seconds\":%.3f,\"calls_per_s\":%.0f}\n",
-           kind, inflight, (unsigned long long)done, secs, done / secs);
+           spin ? "service-spin" : "service", kind, inflight, (unsigned long long)done, secs, done / secs);
     fflush(stdout);
 }
 
@@ -349,7 +358,8 @@ static void usage(void) {
     fprintf(stderr,
             "usage: rawbench throughput unix|tcp SIZE SECONDS\n"
             "       rawbench latency    unix|tcp SIZE RATE SECONDS\n"
-            "       rawbench service    unix|tcp INFLIGHT SECONDS\n");
+            "       rawbench service    unix|tcp INFLIGHT SECONDS\n"
+            "       rawbench service-spin unix|tcp INFLIGHT SECONDS\n");
     exit(2);
 }
 
@@ -363,7 +373,8 @@ int main(int argc, char **argv) {
     int lfd = make_listener(&ep);
     pid_t child = fork();
     if (child < 0) die("fork");
-    int is_service = strcmp(mode, "service") == 0;
+    spin = strcmp(mode, "service-spin") == 0;
+    int is_service = spin || strcmp(mode, "service") == 0;
 
     if (child == 0) {
         /* The peer that connects: sender of topics, or caller of services. */
