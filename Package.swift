@@ -113,6 +113,7 @@ let package = Package(
                 "Rosy", "RosyWire", "RosyDiscovery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "bench/swift"
         ),

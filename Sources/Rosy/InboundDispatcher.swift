@@ -19,7 +19,8 @@ final class ServiceEntry: Sendable {
     enum Answer: Sendable {
         /// Called as the request is read; the response joins the others of the same read.
         case immediate(ImmediateServiceHandler)
-        /// Called in a task of its own; the response is written when the task ends.
+        /// Called in a task (shared until a handler suspends, ``AwaitingRequests``); the
+        /// response is written when the handler returns.
         case concurrent(ServiceHandler)
     }
     let answer: Answer

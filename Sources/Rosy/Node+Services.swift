@@ -11,7 +11,7 @@ extension Node {
     /// read, on the event loop of the caller's connection, with no task per call; the
     /// answers to the requests of one read leave in one write. Keep it short: the node reads
     /// nothing else from that connection meanwhile (as a Python handler holds its asyncio
-    /// loop until it awaits). A handler that awaits runs in a task per call instead.
+    /// loop until it awaits). A handler that awaits runs in a task instead.
     ///
     /// ```swift
     /// try await node.addService("multiply") { request in
@@ -25,8 +25,10 @@ extension Node {
         }
     }
 
-    /// Provides `service` with a handler that may await: each call runs in a task of its
-    /// own, so calls that wait (for another service, a timer, a file) overlap.
+    /// Provides `service` with a handler that may await: calls that wait (for another
+    /// service, a timer, a file) overlap. Each call starts as it is read, on the event loop
+    /// of the caller's connection, and goes on in a task of its own once its handler
+    /// suspends; calls whose handler returns without suspending share a task.
     ///
     /// ```swift
     /// try await node.addService("slow_add") { request in

@@ -100,6 +100,23 @@ public final class Node: Sendable {
     /// ```
     public let taskExecutor: any TaskExecutor
 
+    /// The event loop behind ``taskExecutor``. A task there that waits on the loop's own
+    /// timers wakes this one thread only (`Task.sleep` wakes a timer thread, which then
+    /// wakes the loop), as a Python rosy node sleeps on its asyncio loop: a periodic
+    /// publisher's messages then leave with no other thread competing for a core.
+    ///
+    /// ```swift
+    /// try await withTaskExecutorPreference(node.taskExecutor) {
+    ///     var next = NIODeadline.now()
+    ///     while true {
+    ///         next = next + .milliseconds(10)
+    ///         try await node.eventLoop.scheduleTask(deadline: next) {}.futureResult.get()
+    ///         try await node.send("pose", readPose())
+    ///     }
+    /// }
+    /// ```
+    public var eventLoop: any EventLoop { homeLoop }
+
     /// Starts a node: opens its servers and joins the mesh of `domainID`
     /// (else `ROSY_DOMAIN_ID`, else `default`).
     ///

@@ -1,3 +1,4 @@
+import NIOCore
 import Rosy
 import RosyWire
 
@@ -82,23 +83,31 @@ struct Driver {
               "send_ctx_per_kmsg": .number(Double(after.contextSwitches - before.contextSwitches) * 1000 / delivered)])
     }
 
-    /// One message every 1/`rate` s, stamped with the time and sent on the node's executor,
-    /// as Python rosy's sender stamps and sends on its asyncio loop; the `_plain` case
-    /// stamps in a plain task, so its latency also holds the hop to the node's loop (a
-    /// thread wake-up). Between messages the sender sleeps in a plain task.
+    /// One message every 1/`rate` s, stamped with the time and sent. The sending task runs
+    /// on the node's executor throughout and sleeps on its loop's timer, as Python rosy's
+    /// sender stamps, sends and sleeps on its asyncio loop: one thread wakes per message.
+    /// The `_plain` case sleeps (`Task.sleep`), stamps and sends in a plain task, so its
+    /// latency also holds the hop to the node's loop (a thread wake-up).
     private func latency(_ node: Node, onNodeExecutor: Bool) async throws {
-        let clock = ContinuousClock()
-        let step = Duration.nanoseconds(Int64(1e9 / rate))
-        var next = clock.now
-        for _ in 0..<Int(rate * latencySeconds) {
-            next = next.advanced(by: step)
-            try await clock.sleep(until: next, tolerance: .zero)
-            if onNodeExecutor {
-                try await withTaskExecutorPreference(node.taskExecutor) {
-                    try await node.send(BenchTopic.latency, .tuple([.double(Measure.wallClockSeconds()), ""]))
+        let count = Int(rate * latencySeconds)
+        let step = Int64(1e9 / rate)
+        let sendStamped = { try await node.send(BenchTopic.latency, .tuple([.double(Measure.wallClockSeconds()), ""])) }
+        if onNodeExecutor {
+            try await withTaskExecutorPreference(node.taskExecutor) {
+                var next = NIODeadline.now()
+                for _ in 0..<count {
+                    next = next + .nanoseconds(step)
+                    try await node.eventLoop.scheduleTask(deadline: next) {}.futureResult.get()
+                    try await sendStamped()
                 }
-            } else {
-                try await node.send(BenchTopic.latency, .tuple([.double(Measure.wallClockSeconds()), ""]))
+            }
+        } else {
+            let clock = ContinuousClock()
+            var next = clock.now
+            for _ in 0..<count {
+                next = next.advanced(by: .nanoseconds(step))
+                try await clock.sleep(until: next, tolerance: .zero)
+                try await sendStamped()
             }
         }
         try await Task.sleep(for: .seconds(Self.drainSeconds))
