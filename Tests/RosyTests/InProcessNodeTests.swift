@@ -4,6 +4,7 @@ import NIOCore
 import RosyDiscovery
 import RosyTestSupport
 import RosyWire
+import Synchronization
 import XCTest
 
 /// Nodes in one process, on real sockets, found through an in-process discovery.
@@ -297,6 +298,42 @@ final class InProcessNodeTests: XCTestCase {
         for i in Int64(0)..<100_000 { try await sender.send("count", .int(i)) }
         try await received.wait(for: 100_000, timeout: .seconds(300))
         XCTAssertEqual(received.values, Array(0..<100_000))
+        await sender.stop()
+        await receiver.stop()
+    }
+
+    func testListenersOfEitherKindGetMessagesInOrderOneAtATimeAndOutliveWhatTheyThrow() async throws {
+        let mesh = InProcessMesh()
+        let sender = try await Node.start(name: "sender", options: .inProcess(mesh))
+        let receiver = try await Node.start(name: "receiver", options: .inProcess(mesh))
+        let immediate = Collector<Int64>(), awaiting = Collector<Int64>()
+        let inside = Atomic<Int>(0)
+        // No await: the immediate overload, called as each batch is handed on.
+        try await receiver.listen("immediate") { message in
+            let n = message.args.first?.intValue ?? -1
+            if n == 13 { throw TestError("13") }  // logged; the next messages still arrive
+            immediate.append(n)
+        }
+        // Awaits: the next message waits until this one's listener returns.
+        try await receiver.listen("awaiting") { message in
+            let n = message.args.first?.intValue ?? -1
+            XCTAssertEqual(inside.wrappingAdd(1, ordering: .relaxed).oldValue, 0, "one at a time")
+            defer { inside.subtract(1, ordering: .relaxed) }
+            if n % 100 == 0 { try await Task.sleep(for: .milliseconds(1)) }
+            if n == 13 { throw TestError("13") }
+            awaiting.append(n)
+        }
+        _ = await sender.waitUntilListeners("immediate", count: 1)
+        _ = await sender.waitUntilListeners("awaiting", count: 1)
+        for i in Int64(0)..<1000 {
+            try await sender.send("immediate", .int(i))
+            try await sender.send("awaiting", .int(i))
+        }
+        try await immediate.wait(for: 999)
+        try await awaiting.wait(for: 999)
+        let expected = (Int64(0)..<1000).filter { $0 != 13 }
+        XCTAssertEqual(immediate.values, expected)
+        XCTAssertEqual(awaiting.values, expected)
         await sender.stop()
         await receiver.stop()
     }
