@@ -62,7 +62,7 @@ final class TopicInbox: Sendable {
     }
 
     /// The next batch, or `nil` once finished and empty.
-    nonisolated(nonsending) func next() async -> [TopicMessageFrame]? {
+    func next() async -> [TopicMessageFrame]? {
         await withCheckedContinuation { continuation in
             let ready = state.withLock { state -> [TopicMessageFrame]?? in
                 if let batch = state.batches.popFirst() { return .some(batch) }
@@ -170,7 +170,19 @@ final class InboundConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
         if let address = context.channel.localAddress, address.protocol != .unix {
             readLowWatermark = ReadLowWatermark()
         }
-        Task(executorPreference: executor) { await dispatcher.deliverAll(from: inbox) }
+        Task(executorPreference: executor) {
+            var cache = InboundDispatcher.ListenerCache()
+            while let batch = await inbox.next() {
+                var bytes = 0
+                for frame in batch {
+                    bytes += TopicInbox.size(of: frame)
+                    if let (listener, message) = dispatcher.prepare(frame, cache: &cache) {
+                        await dispatcher.deliver(message, to: listener)
+                    }
+                }
+                inbox.consumed(count: batch.count, bytes: bytes)
+            }
+        }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {

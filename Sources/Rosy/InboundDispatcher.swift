@@ -4,13 +4,10 @@ import NIOCore
 import RosyWire
 import Synchronization
 
-/// A topic listener's callback that may await. It runs where the node delivers (the event
-/// loop that read the message), with no executor hop per message
-/// (`nonisolated(nonsending)`); a listener isolated to an actor hops there as usual.
+/// A topic listener's callback. It runs where the node delivers (the event loop that read
+/// the message), with no executor hop per message (`nonisolated(nonsending)`); a listener
+/// isolated to an actor hops there as usual.
 public typealias TopicListener = nonisolated(nonsending) @Sendable (TopicMessage) async throws -> Void
-/// A topic listener's callback that does not await: called as its batch of messages is
-/// handed on, with no async call per message (see ``Node/listen(_:_:)-(_,ImmediateTopicListener)``).
-public typealias ImmediateTopicListener = @Sendable (TopicMessage) throws -> Void
 /// A service's handler: returns the result, or throws to send an error response.
 public typealias ServiceHandler = @Sendable (ServiceRequest) async throws -> Value
 /// A service's handler that answers without awaiting: it runs as the request is read, on
@@ -33,14 +30,8 @@ final class ServiceEntry: Sendable {
 /// A topic listener in a box: a closure kept in a class stays at its own abstraction, so
 /// calling it costs no reabstraction thunks (two extra async frames per message otherwise).
 final class TopicListenerBox: Sendable {
-    enum Call: Sendable {
-        /// Called as the batch is handed on: no `await` per message.
-        case immediate(ImmediateTopicListener)
-        /// Awaited, one message at a time.
-        case awaiting(TopicListener)
-    }
-    let call: Call
-    init(_ call: Call) { self.call = call }
+    let call: TopicListener
+    init(_ call: @escaping TopicListener) { self.call = call }
 }
 
 /// Hands what peers send to this node's listeners and services.
@@ -66,7 +57,7 @@ final class InboundDispatcher: Sendable {
     private let listenersVersion = Atomic<Int>(0)
 
     /// Sets the listener of `topic`; returns whether the topic is new.
-    func setListener(_ topic: String, _ listener: TopicListenerBox.Call) -> Bool {
+    func setListener(_ topic: String, _ listener: @escaping TopicListener) -> Bool {
         defer { listenersVersion.add(1, ordering: .releasing) }
         let box = TopicListenerBox(listener)
         return handlers.withLock { $0.listeners.updateValue(box, forKey: topic) == nil }
@@ -143,27 +134,13 @@ final class InboundDispatcher: Sendable {
         }
     }
 
-    /// Hands the messages of `inbox` to their listeners, in order, one at a time, until the
-    /// inbox finishes, where its task runs (the connection's loop). An immediate listener is
-    /// a plain call; after an awaited one the task checks its executor (`swift_task_switch`,
-    /// which with a task executor preference takes the task's status-record lock).
-    nonisolated(nonsending) func deliverAll(from inbox: TopicInbox) async {
-        var cache = ListenerCache()
-        while let batch = await inbox.next() {
-            var bytes = 0
-            for frame in batch {
-                bytes += TopicInbox.size(of: frame)
-                guard let (listener, message) = prepare(frame, cache: &cache) else { continue }
-                do {
-                    switch listener.call {
-                    case .immediate(let call): try call(message)
-                    case .awaiting(let call): try await call(message)
-                    }
-                } catch {
-                    logger.error("Listener of topic=\(message.topic) threw: \(error)")
-                }
-            }
-            inbox.consumed(count: batch.count, bytes: bytes)
+    /// Hands one message to its listener (called in order, one at a time, per connection).
+    @inline(__always)
+    nonisolated(nonsending) func deliver(_ message: TopicMessage, to listener: TopicListenerBox) async {
+        do {
+            try await listener.call(message)
+        } catch {
+            logger.error("Listener of topic=\(message.topic) threw: \(error)")
         }
     }
 

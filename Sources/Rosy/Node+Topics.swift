@@ -56,33 +56,12 @@ extension Node {
     /// Listens to `topic`: `listener` gets each message, one at a time and in order per sender.
     /// Listening again to the same topic replaces the listener.
     ///
-    /// A listener that does not await (a closure without `await`) is called as each batch of
-    /// messages read from a sender is handed on, with no async call per message; keep it
-    /// short, as the sender's next messages wait meanwhile.
-    ///
     /// ```swift
     /// try await node.listen("some-topic") { message in
     ///     print("Received \(message.args) on topic=\(message.topic)")
     /// }
     /// ```
-    public func listen(_ topic: String, _ listener: @escaping ImmediateTopicListener) async throws {
-        try await listen(topic, .immediate(listener))
-    }
-
-    /// Listens to `topic` with a listener that may await: it gets each message, one at a
-    /// time and in order per sender, and the next waits until it returns. Listening again to
-    /// the same topic replaces the listener.
-    ///
-    /// ```swift
-    /// try await node.listen("some-topic") { message in
-    ///     try await store.save(message)
-    /// }
-    /// ```
     public func listen(_ topic: String, _ listener: @escaping TopicListener) async throws {
-        try await listen(topic, .awaiting(listener))
-    }
-
-    private func listen(_ topic: String, _ listener: TopicListenerBox.Call) async throws {
         try FrameEncoder.validateName(topic)
         if dispatcher.setListener(topic, listener) {
             await publish()
@@ -177,10 +156,6 @@ public struct TopicHandle: Sendable {
     @discardableResult
     public func waitForListener(timeout: Duration? = nil) async -> Bool {
         await node.waitForListener(name, timeout: timeout)
-    }
-
-    public func listen(_ listener: @escaping ImmediateTopicListener) async throws {
-        try await node.listen(name, listener)
     }
 
     public func listen(_ listener: @escaping TopicListener) async throws {

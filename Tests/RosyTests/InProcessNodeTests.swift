@@ -302,19 +302,19 @@ final class InProcessNodeTests: XCTestCase {
         await receiver.stop()
     }
 
-    func testListenersOfEitherKindGetMessagesInOrderOneAtATimeAndOutliveWhatTheyThrow() async throws {
+    func testListenersGetMessagesInOrderOneAtATimeAndOutliveWhatTheyThrow() async throws {
         let mesh = InProcessMesh()
         let sender = try await Node.start(name: "sender", options: .inProcess(mesh))
         let receiver = try await Node.start(name: "receiver", options: .inProcess(mesh))
         let immediate = Collector<Int64>(), awaiting = Collector<Int64>()
         let inside = Atomic<Int>(0)
-        // No await: the immediate overload, called as each batch is handed on.
+        // Without await, and with one that suspends now and then.
         try await receiver.listen("immediate") { message in
             let n = message.args.first?.intValue ?? -1
             if n == 13 { throw TestError("13") }  // logged; the next messages still arrive
             immediate.append(n)
         }
-        // Awaits: the next message waits until this one's listener returns.
+        // The next message waits until this one's listener returns.
         try await receiver.listen("awaiting") { message in
             let n = message.args.first?.intValue ?? -1
             XCTAssertEqual(inside.wrappingAdd(1, ordering: .relaxed).oldValue, 0, "one at a time")
