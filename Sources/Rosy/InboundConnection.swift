@@ -244,9 +244,15 @@ final class InboundConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
     /// thread: a handler that awaits nothing that suspends answers within this read, like an
     /// immediate one. They share a task until one suspends; then the rest go on in another.
     private func startAwaitingHandlers(context: ChannelHandlerContext) {
-        guard !awaiting.isEmpty, let handlerOnLoop = loopBoundSelf else { return }
-        let requests = AwaitingRequests(awaiting)
+        guard !awaiting.isEmpty else { return }
+        let pending = awaiting
         awaiting = []
+        guard let handlerOnLoop = loopBoundSelf else {
+            // The handler is gone (no read comes after that): nothing will answer them.
+            dispatcher.requestsInFlight.subtract(pending.count, ordering: .relaxed)
+            return
+        }
+        let requests = AwaitingRequests(pending)
         let eventLoop = context.eventLoop
         requests.start(by: dispatcher, executor: executor ?? EventLoopTaskExecutor(eventLoop)) { request, result in
             if eventLoop.inEventLoop {
