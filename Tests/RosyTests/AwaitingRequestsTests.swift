@@ -1,45 +1,21 @@
 import Logging
 @testable import Rosy
 import RosyWire
-import Synchronization
 import XCTest
 
 final class AwaitingRequestsTests: XCTestCase {
-    /// Opens once; tasks that wait before then suspend until it opens.
-    private final class Gate: Sendable {
-        private let state = Mutex<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
-
-        func wait() async {
-            await withCheckedContinuation { continuation in
-                let open = state.withLock { state -> Bool in
-                    if !state.open { state.waiters.append(continuation) }
-                    return state.open
-                }
-                if open { continuation.resume() }
-            }
-        }
-
-        func open() {
-            let waiters = state.withLock { state in
-                state.open = true
-                defer { state.waiters = [] }
-                return state.waiters
-            }
-            for waiter in waiters { waiter.resume() }
-        }
-    }
-
     func testHandlersShareATaskUntilOneSuspendsAndEveryRequestStartsAtOnce() async throws {
         let dispatcher = InboundDispatcher(codec: PickleCodec(), logger: Logger(label: "test"))
-        // Requests 1 and 3 suspend until the gate opens, 2 throws, the others return at once.
-        let gate = Gate()
+        // Requests 1 and 3 suspend until the gate opens (its first value), 2 throws, the
+        // others return at once.
+        let gate = Collector<Int>()
         let started = Collector<Int>()
         let requests = (0..<5).map { n in
             AwaitingRequests.Request(
                 frame: ServiceRequestFrame(id: UInt16(n), service: "s", arguments: RawArguments()),
                 handler: { _ in
                     started.append(n)
-                    if n == 1 || n == 3 { await gate.wait() }
+                    if n == 1 || n == 3 { try await gate.wait(for: 1) }
                     if n == 2 { throw TestError("two") }
                     return .int(Int64(n))
                 })
@@ -55,7 +31,7 @@ final class AwaitingRequestsTests: XCTestCase {
         XCTAssertEqual(answers.values.map(\.id), [0, 2, 4], "the handlers that did not suspend answered at once")
         XCTAssertEqual(answers.values.map(\.value), [.int(0), nil, .int(4)], "2 threw")
 
-        gate.open()
+        gate.append(1)
         try await answers.wait(for: 5)
         XCTAssertEqual(Set(answers.values.dropFirst(3).map(\.id)), [1, 3])
         XCTAssertEqual(Set(answers.values.dropFirst(3).compactMap(\.value)), [.int(1), .int(3)])
