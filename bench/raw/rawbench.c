@@ -18,8 +18,8 @@
  *   rawbench service-spin unix|tcp INFLIGHT SECONDS
  *
  * service-spin is service with both ends busy-polling (non-blocking reads in a loop, a
- * core each) instead of sleeping in read: what a round trip costs without wake-ups. It is
- * not in bench/run's tables; bench/README.md cites it for the one-call-at-a-time case.
+ * core each) instead of sleeping in read: what a round trip costs without wake-ups.
+ * bench/run runs it for one call in flight, as a reference row beside the service cases.
  *
  * Build: cc -O2 -o rawbench rawbench.c   (bench/run does this; only the source is kept)
  */
