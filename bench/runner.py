@@ -98,6 +98,15 @@ def swift_session(binary: str, sock: str, args, long_run: bool = False) -> list[
 # ---- the table ---------------------------------------------------------------------------
 
 
+def launch_session(launch: str, python: str | None) -> list[dict]:
+    """The supervisor's figures (bench/launch/bench.py): rosy-launch, and Python rosy's
+    `rosy launch` for the cases it can do."""
+    cmd = [sys.executable, str(BENCH / "launch" / "bench.py"), "--launch", launch]
+    if python:
+        cmd += ["--python", python]
+    return run_lines(cmd, 300)
+
+
 def key_of(row: dict) -> tuple:
     case = row["case"]
     if case in ("throughput", "throughput_plain"):
@@ -114,7 +123,8 @@ def collect(rows: list[dict]) -> dict:
         for metric in ("msgs_per_s", "mb_per_s", "p50_us", "p99_us", "calls_per_s", "rss_kb",
                        "driver_rss_kb", "recv_cpu_us_per_msg", "send_cpu_us_per_msg",
                        "recv_ctx_per_kmsg", "send_ctx_per_kmsg", "recv_cpu_us_per_call",
-                       "send_cpu_us_per_call", "recv_ctx_per_call", "send_ctx_per_call"):
+                       "send_cpu_us_per_call", "recv_ctx_per_call", "send_ctx_per_call",
+                       *LAUNCH_METRICS):
             if metric in row:
                 values[(row["impl"], key_of(row), metric)].append(row[metric])
     return values
@@ -227,6 +237,59 @@ def render_cpu_table(values: dict) -> str:
     return "\n".join(lines)
 
 
+LAUNCH_METRICS = ("start_ms", "stop_ms", "nodes_left", "ready_ms", "restart_median_ms",
+                  "restart_worst_ms", "log_mb_per_s", "log_lines_lost", "cpu_percent")
+
+
+def render_launch_table(values: dict) -> str:
+    """The supervisor (issue 3's figures): medians, except the worst restart and the counts of
+    lost lines and of nodes left running, which are the worst repetition's."""
+    if not any(key[1][0].startswith("launch_") for key in values):
+        return ""
+
+    def m(impl, case, metric, worst=False):
+        got = values.get((impl, (case, "-", None), metric))
+        if not got:
+            return None
+        return max(got) if worst else statistics.median(got)
+
+    def verdict(value, ok):
+        return "–" if value is None or ok is None else ("yes" if ok(value) else "**no**")
+
+    rows = [
+        ("100 nodes running after exec", "ms", "launch_100", "start_ms", False, "< 1,000 ms",
+         lambda v: v < 1000),
+        ("100 nodes: READY=1 (systemd notify) after exec", "ms", "launch_ready", "ready_ms", False,
+         "", None),
+        ("100 nodes: Ctrl+C until the launcher exits", "ms", "launch_100", "stop_ms", False, "", None),
+        ("nodes left running after Ctrl+C (worst)", "", "launch_100", "nodes_left", True, "0",
+         lambda v: v == 0),
+        ("a crashed node running again, median", "ms", "launch_restart", "restart_median_ms", False,
+         "< 100 ms", lambda v: v < 100),
+        ("a crashed node running again, worst", "ms", "launch_restart", "restart_worst_ms", True,
+         "< 100 ms", lambda v: v < 100),
+        ("merged logging, 4 nodes × 1,000,000 lines", "MB/s", "launch_logging", "log_mb_per_s",
+         False, "≥ 100 MB/s", lambda v: v >= 100),
+        ("lines lost from the merged log (worst)", "", "launch_logging", "log_lines_lost", True,
+         "0", lambda v: v == 0),
+        ("idle, 10 nodes: CPU over 10 s", "%", "launch_idle", "cpu_percent", False, "< 0.5 %",
+         lambda v: v < 0.5),
+        ("idle, 10 nodes: resident memory", "MB", "launch_idle", "rss_kb", False, "< 30 MB",
+         lambda v: v < 30 * 1024),
+    ]
+    lines = ["| supervisor | unit | rosy-launch | Python rosy launch | Swift/Python | target | met |",
+             "|---|---|---:|---:|---:|---|---|"]
+    for label, unit, case, metric, worst, target, ok in rows:
+        s, p = m("swift", case, metric, worst), m("python", case, metric, worst)
+        if unit == "%":
+            cells = ["–" if v is None else f"{v:.2f}" for v in (s, p)]
+        else:
+            cells = [fmt(v, unit) for v in (s, p)]
+        lines.append(f"| {label} | {unit} | {cells[0]} | {cells[1]} | {ratio(s, p)} | {target} "
+                     f"| {verdict(s, ok)} |")
+    return "\n".join(lines)
+
+
 def render_targets(values: dict, long_rows: list[dict]) -> str:
     def m(impl, key, metric):
         return median(values, impl, key, metric)
@@ -315,6 +378,7 @@ def main() -> None:
     parser.add_argument("--render", type=Path, metavar="JSONL",
                         help="print the tables of an earlier run's rows and exit (runs nothing)")
     parser.add_argument("--swift", help="the rosy-bench release binary (omit to skip Swift)")
+    parser.add_argument("--launch", help="the rosy-launch release binary (omit to skip the supervisor)")
     parser.add_argument("--reps", type=int, default=3, help="repetitions of every case")
     parser.add_argument("--seconds", type=float, default=2.0, help="length of a throughput or service case")
     parser.add_argument("--latency-seconds", type=float, default=3.0, help="length of the latency case")
@@ -333,7 +397,7 @@ def main() -> None:
         values = collect(rows)
         long_rows = [r for r in rows if r.get("case") == "rss_long"]
         print(render_table(values), render_cpu_table(values), render_targets(values, long_rows),
-              sep="\n\n")
+              render_launch_table(values), sep="\n\n")
         return
     if not args.raw or not args.python:
         parser.error("--raw and --python are required (bench/run passes them)")
@@ -357,6 +421,13 @@ def main() -> None:
                 for row in got:
                     row["rep"] = rep
                 rows += got
+        if args.launch and "swift" in impls:
+            print(f"[rep {rep}/{args.reps}] supervisor (rosy-launch"
+                  f"{', Python rosy launch' if 'python' in impls else ''}) ...", flush=True)
+            got = launch_session(args.launch, args.python if "python" in impls else None)
+            for row in got:
+                row["rep"] = rep
+            rows += got
     long_rows: list[dict] = []
     if args.long and "swift" in impls:
         print(f"[long] swift unix, {args.long_seconds:.0f} s at full speed ...", flush=True)
@@ -380,6 +451,10 @@ def main() -> None:
     print(render_cpu_table(values))
     print()
     print(render_targets(values, long_rows))
+    launch_table = render_launch_table(values)
+    if launch_table:
+        print()
+        print(launch_table)
     print(f"\nEvery row: {args.json}")
 
 
