@@ -45,6 +45,9 @@ let package = Package(
         .systemLibrary(name: "CBlake2", providers: [.apt(["libb2-dev"])]),
         // zlib (Debian zlib1g-dev) for the raw deflate members of the discovery TXT blob.
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // zstd and LZ4 frames (Debian libzstd-dev, liblz4-dev) for compressed MCAP chunks.
+        .systemLibrary(name: "CZstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CLZ4", providers: [.apt(["liblz4-dev"])]),
         .target(
             name: "RosyDiscovery",
             dependencies: [
@@ -79,7 +82,7 @@ let package = Package(
         .target(
             name: "RosyCLI",
             dependencies: [
-                "Rosy", "RosyDiscovery", "RosyWire", "RosyLaunch",
+                "Rosy", "RosyDiscovery", "RosyWire", "RosyLaunch", "CZstd", "CLZ4",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

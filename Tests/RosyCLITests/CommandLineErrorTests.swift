@@ -48,6 +48,9 @@ final class CommandLineErrorTests: XCTestCase {
         // Between the literals of send and call too (where `-3` is an argument).
         assertOneLineError(try rosy(["topic", "send", "t", "-3", "--bogus"]), contains: "Unknown option '--bogus'")
         assertOneLineError(try rosy(["bag", "play", "--rate", "0", "-i", "x.bag"]), contains: "--rate")
+        assertOneLineError(try rosy(["bag", "record", "t", "-o", "x.bag", "--compression", "zstd"]),
+                           contains: "--compression applies to MCAP recordings")
+        assertOneLineError(try rosy(["bag", "record", "t", "--compression", "bz2"]), contains: "bz2")
     }
 
     func testBadLiteralPointsAtTheCharacter() throws {

@@ -135,8 +135,8 @@ final class EndToEndTests: XCTestCase {
         XCTAssertEqual(echo.interrupt(), 0, echo.stderr)
     }
 
-    private func recordPlayInfo(format: String, file: String) throws {
-        let recorder = try startRosy(["bag", "record", "pose", "status", "-o", file, "--format", format])
+    private func recordPlayInfo(format: String, file: String, options: [String] = []) throws {
+        let recorder = try startRosy(["bag", "record", "pose", "status", "-o", file, "--format", format] + options)
         recorder.waitFor("Recording topics to \"\(file)\":")
         // Three messages with pauses between them, each waiting for the recorder as listener.
         XCTAssertEqual(try rosy(["topic", "send", "pose", "1", "'one'"]).status, 0)
@@ -191,6 +191,16 @@ final class EndToEndTests: XCTestCase {
 
     func testRecordPlayInfoMCAP() throws {
         try recordPlayInfo(format: "mcap", file: "run.mcap")
+    }
+
+    func testRecordPlayInfoMCAPWithZstdChunks() throws {
+        try recordPlayInfo(format: "mcap", file: "run-zstd.mcap", options: ["--compression", "zstd"])
+        let chunks = try TestSupport.runPython("""
+            import sys
+            from mcap.reader import make_reader
+            print(sorted({c.compression for c in make_reader(open(sys.argv[1], "rb")).get_summary().chunk_indexes}))
+            """, [directory.appendingPathComponent("run-zstd.mcap").path])
+        XCTAssertEqual(chunks.stdout, "['zstd']\n", chunks.stderr)
     }
 
     func testRecordPlayInfoRosyBag() throws {

@@ -153,4 +153,120 @@ final class MCAPTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("CRC"), "\(error)")
         }
     }
+
+    // MARK: compressed chunks (zstd and lz4, as the mcap tools and ROS 2 write them)
+
+    func testWeReadPythonsCompressedFiles() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for compression in ["ZSTD", "LZ4"] {
+            let path = dir.appendingPathComponent("python-\(compression).mcap").path
+            let script = """
+            import json, sys
+            from mcap.writer import Writer, CompressionType
+            with open(sys.argv[1], "wb") as f:
+                w = Writer(f, compression=CompressionType.\(compression), chunk_size=2000)
+                w.start()
+                schema = w.register_schema("m", "jsonschema", b"{}")
+                a = w.register_channel("alpha", "json", schema)
+                for i in range(300):
+                    data = {"args": [i, "y" * (i % 40)], "kwargs": {}}
+                    w.add_message(a, log_time=5000 + i, publish_time=5000 + i, data=json.dumps(data).encode())
+                w.finish()
+            from mcap.reader import make_reader
+            with open(sys.argv[1], "rb") as f:
+                s = make_reader(f).get_summary()
+                print(s.statistics.chunk_count, sorted({c.compression for c in s.chunk_indexes}))
+            """
+            let result = try TestSupport.runPython(script, [path])
+            XCTAssertEqual(result.status, 0, result.stderr)
+            let chunks = try XCTUnwrap(Int(result.stdout.split(separator: " ").first ?? ""))
+            XCTAssertGreaterThan(chunks, 1, result.stdout)
+            XCTAssertTrue(result.stdout.contains("['\(compression.lowercased())']"), result.stdout)
+            let recording = try Recording(path: path)
+            XCTAssertTrue(recording.isComplete)
+            XCTAssertEqual(recording.messages.count, 300, compression)
+            for (i, message) in recording.messages.enumerated() {
+                XCTAssertEqual(message.time, Int64(5000 + i))
+                XCTAssertEqual(message.args, [.int(Int64(i)), .string(String(repeating: "y", count: i % 40))])
+            }
+        }
+    }
+
+    func testPythonReadsOurCompressedFiles() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let messages = sampleMessages(count: 200)
+        for compression in [MCAPCompression.zstd, .lz4] {
+            let path = dir.appendingPathComponent("ours-\(compression.rawValue).mcap").path
+            let writer = try MCAPRecordingWriter(path: path, topics: ["pose", "status"], chunkSizeLimit: 4096,
+                                                 compression: compression)
+            for message in messages { try writer.append(message) }
+            try writer.finish()
+
+            let script = """
+            import json, sys
+            from mcap.reader import make_reader, NonSeekingReader
+            with open(sys.argv[1], "rb") as f:
+                reader = make_reader(f, validate_crcs=True)
+                s = reader.get_summary()
+                sizes = all(c.compressed_size < c.uncompressed_size for c in s.chunk_indexes)
+                print(s.statistics.chunk_count > 1, sorted({c.compression for c in s.chunk_indexes}), sizes)
+                for schema, channel, message in reader.iter_messages():
+                    print(channel.topic, message.log_time, len(json.loads(message.data)["args"]))
+            with open(sys.argv[1], "rb") as f:
+                print("stream", sum(1 for _ in NonSeekingReader(f, validate_crcs=True).iter_messages()))
+            """
+            let result = try TestSupport.runPython(script, [path])
+            XCTAssertEqual(result.status, 0, result.stderr)
+            let lines = result.stdout.split(separator: "\n").map(String.init)
+            XCTAssertEqual(lines.first, "True ['\(compression.rawValue)'] True")
+            XCTAssertEqual(lines.last, "stream \(messages.count)")
+            XCTAssertEqual(Array(lines.dropFirst().dropLast()), messages.map { "\($0.topic) \($0.time) 3" })
+            // And back: the same messages.
+            let recording = try Recording(path: path)
+            XCTAssertEqual(recording.messages, messages)
+        }
+    }
+
+    func testCorruptCompressedChunkIsAnError() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for compression in [MCAPCompression.zstd, .lz4] {
+            let path = dir.appendingPathComponent("bad-\(compression.rawValue).mcap").path
+            let writer = try MCAPRecordingWriter(path: path, topics: ["pose"], compression: compression)
+            for message in sampleMessages(count: 40) { try writer.append(message) }
+            try writer.finish()
+            var bytes = [UInt8](try XCTUnwrap(FileManager.default.contents(atPath: path)))
+            // The chunk's compressed records follow its compression name and their length.
+            let name = Array(compression.rawValue.utf8)
+            let at = try XCTUnwrap((0..<bytes.count - name.count).first { Array(bytes[$0..<$0 + name.count]) == name })
+            for offset in 40..<48 { bytes[at + name.count + 8 + offset] ^= 0x5A }
+            XCTAssertThrowsError(try Recording(bytes: bytes, path: path)) { error in
+                let text = "\(error)"
+                XCTAssertTrue(text.contains("corrupt MCAP chunk"), text)
+            }
+        }
+    }
+
+    func testChunkThatDoesNotMatchItsDeclaredSizeIsAnError() throws {
+        let records = (0..<5000).map { UInt8(truncatingIfNeeded: $0 * 7 / 3) }
+        for compression in MCAPCompression.allCases {
+            let stored = try compression.compress(records)
+            XCTAssertEqual(try compression.decompress(stored[...], size: records.count), records)
+            for size in [records.count - 1, records.count + 1, 0] {
+                XCTAssertThrowsError(try compression.decompress(stored[...], size: size), "\(compression) \(size)") { error in
+                    XCTAssertTrue("\(error)".hasPrefix("corrupt MCAP chunk"), "\(error)")
+                }
+            }
+            // Cut short.
+            XCTAssertThrowsError(try compression.decompress(stored.dropLast(9), size: records.count))
+        }
+    }
+
+    func testUnknownCompressionIsAClearError() {
+        XCTAssertThrowsError(try MCAPCompression(field: "bz2")) { error in
+            XCTAssertEqual("\(error)", "MCAP chunk compression 'bz2' is not supported (none, zstd and lz4 are)")
+        }
+    }
 }

@@ -89,9 +89,10 @@ protocol RecordingWriter: AnyObject {
     func finish() throws
 }
 
-func makeRecordingWriter(path: String, format: RecordingFormat, topics: [String]) throws -> RecordingWriter {
+func makeRecordingWriter(path: String, format: RecordingFormat, topics: [String],
+                         compression: MCAPCompression = .none) throws -> RecordingWriter {
     switch format {
-    case .mcap: return try MCAPRecordingWriter(path: path, topics: topics)
+    case .mcap: return try MCAPRecordingWriter(path: path, topics: topics, compression: compression)
     case .rosy: return try RosyBagWriter(path: path)
     }
 }

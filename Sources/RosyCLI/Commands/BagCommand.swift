@@ -26,8 +26,21 @@ public enum RecordingFormat: String, ExpressibleByArgument, CaseIterable, Sendab
     var fileExtension: String { self == .mcap ? "mcap" : "bag" }
 }
 
+/// `rosy bag record --compression`: how MCAP chunks are compressed.
+public enum ChunkCompression: String, ExpressibleByArgument, CaseIterable, Sendable {
+    case none, zstd, lz4
+
+    var mcap: MCAPCompression {
+        switch self {
+        case .none: .none
+        case .zstd: .zstd
+        case .lz4: .lz4
+        }
+    }
+}
+
 extension BagCommand {
-    /// `rosy bag record TOPIC... [-o FILE] [--format mcap|rosy]`
+    /// `rosy bag record TOPIC... [-o FILE] [--format mcap|rosy] [--compression none|zstd|lz4]`
     struct Record: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Record the messages of topics to a file until Ctrl+C.",
@@ -45,22 +58,33 @@ extension BagCommand {
         @Option(help: "The file format: mcap or rosy. Default: from the -o file's extension (.bag is rosy), else mcap.")
         var format: RecordingFormat?
 
+        @Option(help: "How MCAP chunks are compressed.")
+        var compression: ChunkCompression = .none
+
         @Flag(help: "Do not print a '.' for each message recorded.")
         var noDots = false
 
         @Argument(help: "The topics to record.")
         var topics: [String]
 
+        /// --format, else from the -o file's extension, else MCAP.
+        private var fileFormat: RecordingFormat {
+            format ?? (output.map { $0.hasSuffix(".bag") ? .rosy : .mcap } ?? .mcap)
+        }
+
         func validate() throws {
             guard !topics.isEmpty else { throw ValidationError("give at least one topic to record") }
+            if compression != .none, fileFormat == .rosy {
+                throw ValidationError("--compression applies to MCAP recordings; rosy's .bag format has none")
+            }
         }
 
         func run() async throws {
             common.startLogging()
-            let format = format ?? (output.map { $0.hasSuffix(".bag") ? .rosy : .mcap } ?? .mcap)
+            let format = fileFormat
             let path = output ?? RecordingFiles.defaultName(format: format)
             try await BagRecorder(common: common, name: name, topics: topics, path: path,
-                                  format: format, printDots: !noDots).run()
+                                  format: format, compression: compression.mcap, printDots: !noDots).run()
         }
     }
 

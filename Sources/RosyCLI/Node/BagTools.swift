@@ -14,10 +14,12 @@ struct BagRecorder {
     var topics: [String]
     var path: String
     var format: RecordingFormat
+    var compression: MCAPCompression = .none
     var printDots: Bool
 
     func run() async throws {
-        let sink = RecordingSink(writer: try makeRecordingWriter(path: path, format: format, topics: topics))
+        let sink = RecordingSink(writer: try makeRecordingWriter(path: path, format: format, topics: topics,
+                                                                 compression: compression))
         let node: Node
         do {
             node = try await NodeSession.start(name: name, common: common)

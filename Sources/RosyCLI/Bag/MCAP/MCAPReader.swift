@@ -3,7 +3,7 @@
 /// It walks the data section record by record rather than trusting the summary, so a
 /// file whose writer was killed (no summary, a partial last record) still reads up to its
 /// last complete chunk; ``Contents/isComplete`` tells which case it was. Chunks must be
-/// uncompressed (as this package writes them); CRCs are checked when present.
+/// uncompressed, zstd or lz4 (``MCAPCompression``); CRCs are checked when present.
 ///
 /// ```swift
 /// let contents = try MCAPReader.read(bytes)
@@ -89,14 +89,16 @@ enum MCAPReader {
         _ = try body.u64()  // message end time
         let uncompressedSize = try body.u64()
         let crc = try body.u32()
-        let compression = try body.string()
-        let records = try body.take(try body.length())
-        guard compression.isEmpty else {
-            throw MCAPError("MCAP chunk compression '\(compression)' is not supported (only uncompressed chunks)")
+        let compression = try MCAPCompression(field: try body.string())
+        let stored = try body.take(try body.length())
+        // A chunk is rarely over a few MB (this package writes 1 MB ones): a larger size is
+        // refused rather than allocated.
+        guard let size = Int(exactly: uncompressedSize), size <= 1 << 30 else {
+            throw MCAPError("MCAP chunk of \(uncompressedSize) bytes uncompressed: larger than 1 GiB, not read")
         }
-        guard UInt64(records.count) == uncompressedSize else { throw MCAPError("corrupt MCAP chunk: wrong size") }
+        let records = try compression.decompress(stored, size: size)
         if crc != 0, CRC32.checksum(records) != crc { throw MCAPError("corrupt MCAP chunk: CRC mismatch") }
-        var inner = MCAPDecoder(records)
+        var inner = MCAPDecoder(records[...])
         while !inner.isAtEnd {
             let opcode = try inner.u8()
             var record = MCAPDecoder(try inner.take(try inner.length()))

@@ -63,9 +63,11 @@ final class MCAPRecordingWriter: RecordingWriter {
     private var channels: [String: UInt16] = [:]
 
     /// Creates the file; the topics' channels come first, in the order given.
-    init(path: String, topics: [String], chunkSizeLimit: Int = 1 << 20) throws {
+    init(path: String, topics: [String], chunkSizeLimit: Int = 1 << 20,
+         compression: MCAPCompression = .none) throws {
         writer = try MCAPWriter(path: path, library: "rosy-swift \(RosyCommand.version)")
         writer.chunkSizeLimit = chunkSizeLimit
+        writer.compression = compression
         for topic in topics { _ = try channel(for: topic) }
     }
 

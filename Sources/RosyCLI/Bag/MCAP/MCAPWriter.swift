@@ -2,7 +2,7 @@ import Foundation
 
 /// Writes an MCAP file: chunked, indexed, one channel per topic, with a summary.
 ///
-/// Chunks (uncompressed) are written whole, so a file cut off by a crash stays readable
+/// Chunks (uncompressed, or zstd or lz4 with ``compression``) are written whole, so a file cut off by a crash stays readable
 /// up to its last complete chunk; call ``flushChunk()`` regularly (the recorder does,
 /// every second) to bound what a crash can lose. ``finish()`` writes the summary and footer.
 ///
@@ -22,6 +22,9 @@ final class MCAPWriter {
 
     /// A chunk is written once its records reach this many bytes.
     var chunkSizeLimit = 1 << 20
+
+    /// How each chunk's records are compressed (none by default, as `ros2 bag record`).
+    var compression = MCAPCompression.none
 
     private let file: FileHandle
     private var offset: UInt64 = 0
@@ -113,13 +116,14 @@ final class MCAPWriter {
     func flushChunk() throws {
         guard !chunk.bytes.isEmpty else { return }
         let records = chunk.bytes
+        let stored = try compression.compress(records)
         let chunkOffset = offset
         var out = MCAPEncoder()
         out.record(.chunk) {
             $0.u64(chunkStart); $0.u64(chunkEnd)
             $0.u64(UInt64(records.count)); $0.u32(CRC32.checksum(records))
-            $0.string("")
-            $0.u64(UInt64(records.count)); $0.raw(records)
+            $0.string(compression.rawValue)
+            $0.u64(UInt64(stored.count)); $0.raw(stored)
         }
         let chunkLength = UInt64(out.bytes.count)
         var indexOffsets: [(UInt16, UInt64)] = []
@@ -139,8 +143,8 @@ final class MCAPWriter {
             $0.u32(UInt32(indexOffsets.count * 10))
             for (channel, position) in indexOffsets { $0.u16(channel); $0.u64(position) }
             $0.u64(indexLength)
-            $0.string("")
-            $0.u64(UInt64(records.count)); $0.u64(UInt64(records.count))
+            $0.string(compression.rawValue)
+            $0.u64(UInt64(stored.count)); $0.u64(UInt64(records.count))
         }
         chunkIndexes += index.bytes
         try writeData(out.bytes)
