@@ -124,6 +124,28 @@ final class SupervisorStopTests: XCTestCase {
         XCTAssertEqual(Processes.waitUntilGone(all), [], "the setsid helper survived")
     }
 
+    func testHelperThatLeftItsGroupJustNowDiesWhenSupervisorIsKilled() throws {
+        // Killed before the supervisor's every-2-s scan saw the helper's group: the watchdog
+        // finds it as a descendant of the node.
+        let launch = try LaunchHarness(yaml: """
+            nodes:
+              daemonizer:
+                command: sleep 0.3; setsid sh -c 'echo $$ > helper.pid; exec sleep 1000' & echo $$ >> pids; exec sleep 1000
+                pass_name: false
+            """)
+        let pidFile = launch.folder.appendingPathComponent("helper.pid")
+        launch.waitForOutput("helper pid") { _ in Processes.pids(in: pidFile).count == 1 }
+        let helper = Processes.pids(in: pidFile)
+        kill(launch.process.processIdentifier, SIGKILL)
+        let all = helper + Processes.pids(in: launch.folder.appendingPathComponent("pids"))
+        let survivors = Processes.waitUntilGone(all)
+        XCTAssertEqual(survivors, [], "the setsid helper survived")
+        // A survivor keeps Foundation from seeing rosy-launch's exit: end it before waiting.
+        for pid in survivors { kill(pid, SIGKILL) }
+        launch.process.waitUntilExit()
+        XCTAssertFalse(launch.output.contains("watching process group"), "the scan came first: \(launch.output)")
+    }
+
     func testHelperThatLeftItsGroupDiesAtACleanStop() throws {
         let launch = try LaunchHarness(yaml: """
             nodes:

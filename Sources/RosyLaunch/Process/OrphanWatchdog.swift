@@ -7,9 +7,12 @@ import Glibc
 ///
 /// The supervisor keeps the write end of a pipe whose read end is the watchdog's stdin and
 /// tells it `+PGID` when a node starts and `-PGID` when it is reaped. When the supervisor
-/// dies the kernel closes the pipe: the watchdog reads end-of-file and SIGKILLs every group
-/// still listed. It runs in its own process group and ignores the terminal's signals, so a
-/// Ctrl+C reaches the supervisor (which stops the nodes cleanly) and not the watchdog.
+/// dies the kernel closes the pipe: the watchdog reads end-of-file, finds in `/proc` every
+/// process in a listed group and every descendant of one (a helper that called setsid
+/// since the supervisor's last scan is in no listed group, but still a node's child), and
+/// SIGKILLs them, their groups and the listed groups. It runs in its own process group and
+/// ignores the terminal's signals, so a Ctrl+C reaches the supervisor (which stops the
+/// nodes cleanly) and not the watchdog.
 /// PR_SET_PDEATHSIG would need code between fork and exec, which posix_spawn cannot run,
 /// and would only cover direct children; process groups also catch a node's helpers.
 final class OrphanWatchdog {
@@ -24,7 +27,27 @@ final class OrphanWatchdog {
                 groups=$kept ;;
           esac
         done
+        table=''
+        for f in /proc/[0-9]*/stat; do
+          read -r s < "$f" 2>/dev/null || continue
+          set -- ${s##*) }
+          table="$table${s%% *} $2 $3
+        "
+        done
+        marked=' '
+        for g in $groups; do marked="$marked$g "; done
+        more=yes
+        while [ $more = yes ]; do
+          more=no
+          while read -r pid parent group; do
+            case $marked in *" $pid "*) continue ;; esac
+            case $marked in *" $parent "*|*" $group "*) marked="$marked$pid "; more=yes ;; esac
+          done <<EOF
+        $table
+        EOF
+        done
         for g in $groups; do kill -9 "-$g" 2>/dev/null; done
+        for p in $marked; do kill -9 "-$p" "$p" 2>/dev/null; done
         exit 0
         """
 
