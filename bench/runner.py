@@ -290,6 +290,67 @@ def render_launch_table(values: dict) -> str:
     return "\n".join(lines)
 
 
+def render_summary(values: dict) -> str:
+    """The short table of README.md's Benchmarks section (`--render JSONL --summary`)."""
+    def m(impl, key, metric):
+        return median(values, impl, key, metric)
+
+    def n(x):
+        return "–" if x is None else f"{x:,.0f}"
+
+    def times(a, b):
+        if a is None or b is None or b == 0:
+            return ""
+        x = a / b
+        return f"{x:.0f}×" if x >= 10 else f"{x:.1f}×"
+
+    lines = ["| case | Swift | Python rosy 0.8.3 | raw socket | Swift/Python |", "|---|---:|---:|---:|---:|"]
+    names = {"unix": "Unix socket", "tcp": "TCP loopback"}
+    for sock in SOCKETS:
+        for size in (0, 1000):
+            key = ("throughput", sock, size)
+            s, p = m("swift", key, "msgs_per_s"), m("python", key, "msgs_per_s")
+            lines.append(f"| topic {size_label(size)}, {names[sock]} | {n(s)} msg/s | {n(p)} msg/s | – | {times(s, p)} |")
+    for sock in SOCKETS:
+        key = ("throughput", sock, 1048576)
+        s, p, r = (m(impl, key, "mb_per_s") for impl in IMPLS)
+        lines.append(f"| topic 1 MB, {names[sock]} | {n(s)} MB/s | {n(p)} MB/s | {n(r)} MB/s | {times(s, p)} |")
+    key = ("latency", "unix", None)
+    lines.append("| latency p50 / p99 at 1,000 msg/s, Unix | " + " | ".join(
+        f"{n(m(impl, key, 'p50_us'))} / {n(m(impl, key, 'p99_us'))} µs" for impl in IMPLS) + " | |")
+    for sock in SOCKETS:
+        calls = {impl: [m(impl, ("service", sock, k), "calls_per_s") for k in (1, 64)] for impl in IMPLS}
+        s, p = calls["swift"], calls["python"]
+        lines.append(f"| service calls, 1 / 64 in flight, {names[sock].split()[0]} | " + " | ".join(
+            f"{n(calls[impl][0])} / {n(calls[impl][1])} per s" for impl in IMPLS)
+            + f" | {times(s[0], p[0])} / {times(s[1], p[1])} |")
+    for sock in SOCKETS:
+        a = [m("swift", ("service_await", sock, k), "calls_per_s") for k in (1, 64)]
+        p = [m("python", ("service", sock, k), "calls_per_s") for k in (1, 64)]
+        lines.append(f"| same, Swift handler that awaits, {names[sock].split()[0]} | {n(a[0])} / {n(a[1])} per s "
+                     f"| | | {times(a[0], p[0])} / {times(a[1], p[1])} |")
+    rs, rp = (m(impl, ("rss_at_rest", "unix", None), "rss_kb") for impl in ("swift", "python"))
+    lines.append(f"| resident memory at rest | {fmt(rs, 'MB')} MB | {fmt(rp, 'MB')} MB | | |")
+
+    def launch(impl, case, metric):
+        return m(impl, (case, "-", None), metric)
+
+    if launch("swift", "launch_100", "start_ms") is not None:
+        start = [launch(impl, "launch_100", "start_ms") for impl in ("swift", "python")]
+        stop = [launch(impl, "launch_100", "stop_ms") for impl in ("swift", "python")]
+        lines.append(f"| supervisor: 100 nodes started / stopped (Ctrl+C) | {n(start[0])} / {n(stop[0])} ms "
+                     f"| {n(start[1])} / {n(stop[1])} ms | | |")
+        lines.append(f"| supervisor: crashed node running again | {n(launch('swift', 'launch_restart', 'restart_median_ms'))} ms "
+                     "| never restarted | | |")
+        lines.append(f"| supervisor: merged logging | {n(launch('swift', 'launch_logging', 'log_mb_per_s'))} MB/s "
+                     "| not merged | | |")
+        idle = [(launch(impl, "launch_idle", "cpu_percent"), launch(impl, "launch_idle", "rss_kb"))
+                for impl in ("swift", "python")]
+        lines.append("| supervisor idle, 10 nodes: CPU, memory | " + " | ".join(
+            "–" if c is None else f"{c:.2f} %, {fmt(r, 'MB')} MB" for c, r in idle) + " | | |")
+    return "\n".join(lines)
+
+
 def render_targets(values: dict, long_rows: list[dict]) -> str:
     def m(impl, key, metric):
         return median(values, impl, key, metric)
@@ -377,6 +438,8 @@ def main() -> None:
     parser.add_argument("--python", help="python3 of a venv with rosy 0.8.3")
     parser.add_argument("--render", type=Path, metavar="JSONL",
                         help="print the tables of an earlier run's rows and exit (runs nothing)")
+    parser.add_argument("--summary", action="store_true",
+                        help="with --render: print only README.md's short table")
     parser.add_argument("--swift", help="the rosy-bench release binary (omit to skip Swift)")
     parser.add_argument("--launch", help="the rosy-launch release binary (omit to skip the supervisor)")
     parser.add_argument("--reps", type=int, default=3, help="repetitions of every case")
@@ -396,6 +459,9 @@ def main() -> None:
         rows = [json.loads(line) for line in args.render.read_text().splitlines() if line.strip()]
         values = collect(rows)
         long_rows = [r for r in rows if r.get("case") == "rss_long"]
+        if args.summary:
+            print(render_summary(values))
+            return
         print(render_table(values), render_cpu_table(values), render_targets(values, long_rows),
               render_launch_table(values), sep="\n\n")
         return

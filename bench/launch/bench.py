@@ -104,7 +104,9 @@ def start_and_stop(launcher, folder, count=100):
     started = time.monotonic() - t0
     t1 = time.monotonic()
     launcher.interrupt(p)
-    p.wait(timeout=60)
+    # A blocking wait: Popen.wait(timeout) polls with growing sleeps (1, 3, 7 ... 31, 63 ms),
+    # which would round the stop time up. bench/runner.py's timeout covers a hang.
+    p.wait()
     stopped = time.monotonic() - t1
     left = [pid for pid in nodes if alive(pid)]
     for pid in left:
@@ -125,7 +127,7 @@ def ready_time(launcher, folder, count=100):
         pass
     ready = time.monotonic() - t0
     p.send_signal(signal.SIGTERM)
-    p.wait(timeout=60)
+    p.wait()
     s.close()
     return {"ready_ms": ready * 1000}
 
@@ -143,7 +145,7 @@ def restart_latency(launcher, folder):
     p = launcher.start(folder, yaml)
     time.sleep(3)
     p.send_signal(signal.SIGTERM)
-    p.wait(timeout=60)
+    p.wait()
     log = open(os.path.join(folder, "logs", "bench-latest", "launch.log")).read().splitlines()
 
     def seconds(line):
@@ -196,7 +198,7 @@ def idle(launcher, folder, seconds=10):
     t1, c1 = time.monotonic(), ticks()
     rss = [l for l in open(f"/proc/{p.pid}/status") if l.startswith("VmRSS")][0].split()[1]
     launcher.interrupt(p)
-    p.wait(timeout=60)
+    p.wait()
     return {"cpu_percent": 100.0 * (c1 - c0) / hz / (t1 - t0), "rss_kb": int(rss)}
 
 
