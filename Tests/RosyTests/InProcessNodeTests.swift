@@ -60,135 +60,123 @@ final class InProcessNodeTests: XCTestCase {
     }
 
     func testServiceCallsRunConcurrentlyAndAnswerOutOfOrder() async throws {
-        let mesh = InProcessMesh()
-        let provider = try await Node.start(name: "provider", options: .inProcess(mesh))
-        let caller = try await Node.start(name: "caller", options: .inProcess(mesh))
-        let finished = Collector<Int64>()
-        try await provider.addService("slow-echo") { request in
-            let n = request.args.first?.intValue ?? 0
-            // Later requests finish first.
-            try await Task.sleep(for: .milliseconds(10 * (20 - n)))
-            finished.append(n)
-            return .int(n * 10)
-        }
-        let ready = await caller.waitForProvider("slow-echo", timeout: .seconds(30))
-        XCTAssertTrue(ready)
-        let results = try await withThrowingTaskGroup(of: (Int64, Value).self) { group in
-            for n in Int64(0)..<20 {
-                group.addTask { (n, try await caller.call("slow-echo", .int(n))) }
+        try await withProviderAndCaller { provider, caller in
+            let finished = Collector<Int64>()
+            try await provider.addService("slow-echo") { request in
+                let n = request.args.first?.intValue ?? 0
+                // Later requests finish first.
+                try await Task.sleep(for: .milliseconds(10 * (20 - n)))
+                finished.append(n)
+                return .int(n * 10)
             }
-            var results: [Int64: Value] = [:]
-            for try await (n, value) in group { results[n] = value }
-            return results
+            let ready = await caller.waitForProvider("slow-echo", timeout: .seconds(30))
+            XCTAssertTrue(ready)
+            let results = try await withThrowingTaskGroup(of: (Int64, Value).self) { group in
+                for n in Int64(0)..<20 {
+                    group.addTask { (n, try await caller.call("slow-echo", .int(n))) }
+                }
+                var results: [Int64: Value] = [:]
+                for try await (n, value) in group { results[n] = value }
+                return results
+            }
+            for n in Int64(0)..<20 { XCTAssertEqual(results[n], .int(n * 10)) }
+            XCTAssertNotEqual(finished.values, finished.values.sorted(), "responses should have come out of order")
         }
-        for n in Int64(0)..<20 { XCTAssertEqual(results[n], .int(n * 10)) }
-        XCTAssertNotEqual(finished.values, finished.values.sorted(), "responses should have come out of order")
-        await caller.stop()
-        await provider.stop()
     }
 
     func testHandlersAnswerManyCallsWhileASlowCallWaits() async throws {
-        let mesh = InProcessMesh()
-        let provider = try await Node.start(name: "provider", options: .inProcess(mesh))
-        let caller = try await Node.start(name: "caller", options: .inProcess(mesh))
-        struct Refused: Error, CustomStringConvertible { var description: String { "Refused()" } }
-        // Every 100th call throws (each logs a line).
-        @Sendable func half(_ request: ServiceRequest) throws -> Value {
-            let n = request.args.first?.intValue ?? 0
-            if n % 100 == 99 { throw Refused() }
-            return .int(n / 2)
-        }
-        @Sendable func returnsAtOnce() async {}
-        // No await in the closure: the immediate overload, answered as the request is read.
-        try await provider.addService("half") { request in try half(request) }
-        // Awaits without suspending: one task answers a run of these (AwaitingRequests).
-        try await provider.addService("half-await") { request in
-            await returnsAtOnce()
-            return try half(request)
-        }
-        let gate = Collector<Int>()
-        try await provider.addService("gated") { _ in
-            try await gate.wait(for: 1)
-            return "opened"
-        }
-        let ready = await caller.waitForProvider("half", timeout: .seconds(30))
-        XCTAssertTrue(ready)
-
-        // A call held by a handler that awaits does not hold up the answers behind it on the
-        // same connection, immediate or from handlers that await (the two kinds interleaved).
-        let gated = Task { try await caller.call("gated") }
-        let results = try await concurrentCalls(1000, failingWith: ServiceCallError.self) { n in
-            try await caller.call(n % 2 == 0 ? "half" : "half-await", .int(n))
-        }
-        XCTAssertEqual(results.count, 1000)
-        for (n, result) in results {
-            switch result {
-            case .success(let value):
-                XCTAssertTrue(n % 100 != 99, "\(n) should have failed")
-                XCTAssertEqual(value, .int(n / 2))
-            case .failure(let error):
-                XCTAssertTrue(n % 100 == 99, "\(n): \(error)")
-                XCTAssertEqual(error.code, .remoteError)
-                XCTAssertEqual(error.message, "Refused()")
+        try await withProviderAndCaller { provider, caller in
+            // Every 100th call throws (each logs a line).
+            @Sendable func half(_ request: ServiceRequest) throws -> Value {
+                let n = request.args.first?.intValue ?? 0
+                if n % 100 == 99 { throw TestError("Refused()") }
+                return .int(n / 2)
             }
+            @Sendable func returnsAtOnce() async {}
+            // No await in the closure: the immediate overload, answered as the request is read.
+            try await provider.addService("half") { request in try half(request) }
+            // Awaits without suspending: one task answers a run of these (AwaitingRequests).
+            try await provider.addService("half-await") { request in
+                await returnsAtOnce()
+                return try half(request)
+            }
+            let gate = Collector<Int>()
+            try await provider.addService("gated") { _ in
+                try await gate.wait(for: 1)
+                return "opened"
+            }
+            let ready = await caller.waitForProvider("half", timeout: .seconds(30))
+            XCTAssertTrue(ready)
+
+            // A call held by a handler that awaits does not hold up the answers behind it on the
+            // same connection, immediate or from handlers that await (the two kinds interleaved).
+            let gated = Task { try await caller.call("gated") }
+            let results = try await concurrentCalls(1000, failingWith: ServiceCallError.self) { n in
+                try await caller.call(n % 2 == 0 ? "half" : "half-await", .int(n))
+            }
+            XCTAssertEqual(results.count, 1000)
+            for (n, result) in results {
+                switch result {
+                case .success(let value):
+                    XCTAssertTrue(n % 100 != 99, "\(n) should have failed")
+                    XCTAssertEqual(value, .int(n / 2))
+                case .failure(let error):
+                    XCTAssertTrue(n % 100 == 99, "\(n): \(error)")
+                    XCTAssertEqual(error.code, .remoteError)
+                    XCTAssertEqual(error.message, "Refused()")
+                }
+            }
+            gate.append(1)
+            let opened = try await gated.value
+            XCTAssertEqual(opened, "opened")
         }
-        gate.append(1)
-        let opened = try await gated.value
-        XCTAssertEqual(opened, "opened")
-        await caller.stop()
-        await provider.stop()
     }
 
     func testACallerThatLeavesDoesNotHoldUpTheProvider() async throws {
-        let mesh = InProcessMesh()
-        let provider = try await Node.start(name: "provider", options: .inProcess(mesh))
-        let caller = try await Node.start(name: "caller", options: .inProcess(mesh))
-        let started = Collector<Int>(), gate = Collector<Int>()
-        try await provider.addService("gated") { _ in
-            started.append(1)
-            try await gate.wait(for: 1)
-            return "late"
+        try await withProviderAndCaller { provider, caller in
+            let started = Collector<Int>(), gate = Collector<Int>()
+            try await provider.addService("gated") { _ in
+                started.append(1)
+                try await gate.wait(for: 1)
+                return "late"
+            }
+            let ready = await caller.waitForProvider("gated", timeout: .seconds(30))
+            XCTAssertTrue(ready)
+            let calls = (0..<3).map { _ in Task { try? await caller.call("gated") } }
+            try await started.wait(for: 3)
+            XCTAssertEqual(provider.dispatcher.requestsInFlight.load(ordering: .relaxed), 3)
+            await caller.stop()  // its connection closes with three calls unanswered
+            gate.append(1)
+            for call in calls { _ = await call.value }
+            // The answers have nowhere to go: they are dropped and no longer count as in flight
+            // (a stopping node waits for those).
+            let deadline = ContinuousClock.now + .seconds(30)
+            while provider.dispatcher.requestsInFlight.load(ordering: .relaxed) > 0 && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            XCTAssertEqual(provider.dispatcher.requestsInFlight.load(ordering: .relaxed), 0)
         }
-        let ready = await caller.waitForProvider("gated", timeout: .seconds(30))
-        XCTAssertTrue(ready)
-        let calls = (0..<3).map { _ in Task { try? await caller.call("gated") } }
-        try await started.wait(for: 3)
-        XCTAssertEqual(provider.dispatcher.requestsInFlight.load(ordering: .relaxed), 3)
-        await caller.stop()  // its connection closes with three calls unanswered
-        gate.append(1)
-        for call in calls { _ = await call.value }
-        // The answers have nowhere to go: they are dropped and no longer count as in flight
-        // (a stopping node waits for those).
-        let deadline = ContinuousClock.now + .seconds(30)
-        while provider.dispatcher.requestsInFlight.load(ordering: .relaxed) > 0 && ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(5))
-        }
-        XCTAssertEqual(provider.dispatcher.requestsInFlight.load(ordering: .relaxed), 0)
-        await provider.stop()
     }
 
     func testServiceErrorsAreTyped() async throws {
-        let mesh = InProcessMesh()
-        let provider = try await Node.start(name: "provider", options: .inProcess(mesh))
-        let caller = try await Node.start(name: "caller", options: .inProcess(mesh))
-        struct Refused: Error, CustomStringConvertible { var description: String { "Refused('no way')" } }
-        try await provider.addService("refuse") { _ in throw Refused() }
-        try await provider.addService("hang") { _ in try await Task.sleep(for: .seconds(3600)); return nil }
-        let ready = await caller.waitForProvider("hang", timeout: .seconds(30))
-        XCTAssertTrue(ready)
+        try await withProviderAndCaller { provider, caller in
+            try await provider.addService("refuse") { _ in throw TestError("Refused('no way')") }
+            try await provider.addService("hang") { _ in try await Task.sleep(for: .seconds(3600)); return nil }
+            let ready = await caller.waitForProvider("hang", timeout: .seconds(30))
+            XCTAssertTrue(ready)
 
-        await assertCallError(.remoteError, message: "Refused('no way')") { try await caller.call("refuse") }
-        await assertCallError(.noProvider) { try await caller.call("nobody") }
-        await assertCallError(.timeout) { try await caller.call("hang", timeout: .milliseconds(200)) }
-        // The connection is still good after a timeout.
-        await assertCallError(.remoteError) { try await caller.call("refuse") }
+            await assertCallError(.remoteError, message: "Refused('no way')") { try await caller.call("refuse") }
+            await assertCallError(.noProvider) { try await caller.call("nobody") }
+            await assertCallError(.timeout) { try await caller.call("hang", timeout: .milliseconds(200)) }
+            // The connection is still good after a timeout.
+            await assertCallError(.remoteError) { try await caller.call("refuse") }
 
-        // A provider that goes away fails the calls waiting on it at once.
-        let pending = Task { try await caller.call("hang") }
-        try await Task.sleep(for: .milliseconds(200))
-        await provider.stop()
-        await assertCallError(.connectionLost) { try await pending.value }
-        await caller.stop()
+            // A provider that goes away fails the calls waiting on it at once.
+            let pending = Task { try await caller.call("hang") }
+            try await Task.sleep(for: .milliseconds(200))
+            await provider.stop()
+            await assertCallError(.connectionLost) { try await pending.value }
+        }
     }
 
     func testTheBalancersForgetANodeThatLeaves() async throws {
@@ -228,23 +216,21 @@ final class InProcessNodeTests: XCTestCase {
     }
 
     func testAStoppingProviderAnswersTheCallsItIsHandling() async throws {
-        let mesh = InProcessMesh()
-        let provider = try await Node.start(name: "provider", options: .inProcess(mesh))
-        let caller = try await Node.start(name: "caller", options: .inProcess(mesh))
-        let started = Collector<Int>()
-        try await provider.addService("slow") { _ in
-            started.append(1)
-            try? await Task.sleep(for: .milliseconds(300))
-            return "done"
+        try await withProviderAndCaller { provider, caller in
+            let started = Collector<Int>()
+            try await provider.addService("slow") { _ in
+                started.append(1)
+                try? await Task.sleep(for: .milliseconds(300))
+                return "done"
+            }
+            let ready = await caller.waitForProvider("slow", timeout: .seconds(30))
+            XCTAssertTrue(ready)
+            let call = Task { try await caller.call("slow") }
+            try await started.wait(for: 1)
+            await provider.stop()
+            let result = try await call.value
+            XCTAssertEqual(result, "done")
         }
-        let ready = await caller.waitForProvider("slow", timeout: .seconds(30))
-        XCTAssertTrue(ready)
-        let call = Task { try await caller.call("slow") }
-        try await started.wait(for: 1)
-        await provider.stop()
-        let result = try await call.value
-        XCTAssertEqual(result, "done")
-        await caller.stop()
     }
 
     func testAStalledPeerNeverBlocksTheOthers() async throws {

@@ -44,6 +44,29 @@ extension NodeOptions {
     }
 }
 
+/// Runs `body` with two nodes, "provider" and "caller", started in one in-process mesh,
+/// and stops both when it returns or throws (a node the body stopped already is skipped).
+func withProviderAndCaller(_ body: (_ provider: Node, _ caller: Node) async throws -> Void) async throws {
+    let mesh = InProcessMesh()
+    let provider = try await Node.start(name: "provider", options: .inProcess(mesh))
+    let caller: Node
+    do {
+        caller = try await Node.start(name: "caller", options: .inProcess(mesh))
+    } catch {
+        await provider.stop()
+        throw error
+    }
+    do {
+        try await body(provider, caller)
+    } catch {
+        await caller.stop()
+        await provider.stop()
+        throw error
+    }
+    await caller.stop()
+    await provider.stop()
+}
+
 /// Makes calls `0..<count` at once (`call(n)`, each in a child task, which keeps the task
 /// executor preference of the caller) and keeps each one's value, or its error when it is a
 /// `Failure`; any other error is thrown.
