@@ -23,14 +23,21 @@ final class MCAPTests: XCTestCase {
         return messages
     }
 
+    /// A complete MCAP recording of `messages`.
+    private func write(_ messages: [RecordedMessage], to path: String, topics: [String],
+                       chunkSizeLimit: Int = 1 << 20, compression: MCAPCompression = .none) throws {
+        let writer = try MCAPRecordingWriter(path: path, topics: topics, chunkSizeLimit: chunkSizeLimit,
+                                             compression: compression)
+        for message in messages { try writer.append(message) }
+        try writer.finish()
+    }
+
     func testPythonReadsOurFile() throws {
         let dir = try TestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("ours.mcap").path
         let messages = sampleMessages()
-        let writer = try MCAPRecordingWriter(path: path, topics: ["pose", "status"], chunkSizeLimit: 1024)
-        for message in messages { try writer.append(message) }
-        try writer.finish()
+        try write(messages, to: path, topics: ["pose", "status"], chunkSizeLimit: 1024)
 
         let script = """
         import json, sys
@@ -141,9 +148,7 @@ final class MCAPTests: XCTestCase {
         let dir = try TestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("bad.mcap").path
-        let writer = try MCAPRecordingWriter(path: path, topics: ["pose"])
-        for message in sampleMessages(count: 5) { try writer.append(message) }
-        try writer.finish()
+        try write(sampleMessages(count: 5), to: path, topics: ["pose"])
         var bytes = try XCTUnwrap(FileManager.default.contents(atPath: path))
         // Flip a byte inside the first message's JSON, in the chunk.
         // A message's data starts with {"args":[ (the schema has no such text).
@@ -199,10 +204,7 @@ final class MCAPTests: XCTestCase {
         let messages = sampleMessages(count: 200)
         for compression in [MCAPCompression.zstd, .lz4] {
             let path = dir.appendingPathComponent("ours-\(compression.rawValue).mcap").path
-            let writer = try MCAPRecordingWriter(path: path, topics: ["pose", "status"], chunkSizeLimit: 4096,
-                                                 compression: compression)
-            for message in messages { try writer.append(message) }
-            try writer.finish()
+            try write(messages, to: path, topics: ["pose", "status"], chunkSizeLimit: 4096, compression: compression)
 
             let script = """
             import json, sys
@@ -234,9 +236,7 @@ final class MCAPTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: dir) }
         for compression in [MCAPCompression.zstd, .lz4] {
             let path = dir.appendingPathComponent("bad-\(compression.rawValue).mcap").path
-            let writer = try MCAPRecordingWriter(path: path, topics: ["pose"], compression: compression)
-            for message in sampleMessages(count: 40) { try writer.append(message) }
-            try writer.finish()
+            try write(sampleMessages(count: 40), to: path, topics: ["pose"], compression: compression)
             var bytes = [UInt8](try XCTUnwrap(FileManager.default.contents(atPath: path)))
             // The chunk's compressed records follow its compression name and their length.
             let name = Array(compression.rawValue.utf8)
