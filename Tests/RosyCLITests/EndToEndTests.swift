@@ -153,6 +153,9 @@ final class EndToEndTests: XCTestCase {
         XCTAssertTrue(info.stdout.contains("messages: 3\n"), info.stdout)
         XCTAssertTrue(info.stdout.contains("- 'pose':\t2 (67%)\n- 'status':\t1 (33%)"), info.stdout)
         XCTAssertFalse(info.stdout.contains("complete: no"), info.stdout)
+        if options.isEmpty {
+            XCTAssertTrue(info.stdout.contains(format == "mcap" ? "format:   mcap\n" : "format:   rosy (.bag)\n"), info.stdout)
+        }
 
         let echo = try startRosy(["topic", "echo", "pose", "status", "--json"])
         let play = try rosy(["bag", "play", "-i", file, "--wait-for-listeners", "30"])
@@ -201,6 +204,8 @@ final class EndToEndTests: XCTestCase {
             print(sorted({c.compression for c in make_reader(open(sys.argv[1], "rb")).get_summary().chunk_indexes}))
             """, [directory.appendingPathComponent("run-zstd.mcap").path])
         XCTAssertEqual(chunks.stdout, "['zstd']\n", chunks.stderr)
+        let info = try rosy(["bag", "info", "-i", "run-zstd.mcap"])
+        XCTAssertTrue(info.stdout.contains("format:   mcap (zstd chunks)\n"), info.stdout)
     }
 
     func testRecordPlayInfoRosyBag() throws {

@@ -18,6 +18,8 @@ struct Recording {
     /// False when the file was cut off (an MCAP file without its summary, a `.bag` ending
     /// inside a message): the messages are those up to the cut.
     var isComplete: Bool
+    /// MCAP: how its chunks are compressed (each kind once); empty for a `.bag`.
+    var chunkCompressions: [MCAPCompression] = []
 
     /// Reads a recording, detecting its format from its first bytes.
     init(path: String) throws {
@@ -30,7 +32,10 @@ struct Recording {
         do {
             if MCAPReader.isMCAP(bytes) {
                 format = .mcap
-                (messages, isComplete) = try MCAPRecordingFormat.messages(from: bytes)
+                let contents = try MCAPReader.read(bytes)
+                messages = try MCAPRecordingFormat.messages(in: contents)
+                isComplete = contents.isComplete
+                chunkCompressions = contents.chunkCompressions
             } else if RosyBagFormat.looksLikeBag(bytes) {
                 format = .rosy
                 (messages, isComplete) = try RosyBagFormat.messages(from: bytes)

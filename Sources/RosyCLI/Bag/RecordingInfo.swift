@@ -4,7 +4,7 @@ import Foundation
 ///
 /// ```
 /// path:     record_2024-05-01-12-30-00.mcap
-/// format:   mcap
+/// format:   mcap (zstd chunks)
 /// duration: 0:00:04.500000
 /// start:    2024-05-01 12:30:00.250000
 /// end:      2024-05-01 12:30:04.750000
@@ -25,6 +25,13 @@ struct RecordingInfo {
         size = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int) ?? 0
     }
 
+    /// `mcap`, `mcap (zstd chunks)`, `rosy (.bag)`.
+    private var formatDescription: String {
+        guard recording.format == .mcap else { return "rosy (.bag)" }
+        let compressed = recording.chunkCompressions.filter { $0 != .none }.map(\.rawValue)
+        return compressed.isEmpty ? "mcap" : "mcap (\(compressed.joined(separator: ", ")) chunks)"
+    }
+
     var text: String {
         let messages = recording.messages
         let start = messages.first.map { LocalDateTime(nanosecondsSinceEpoch: $0.time) }
@@ -32,7 +39,7 @@ struct RecordingInfo {
         let duration = messages.first.flatMap { first in messages.last.map { pythonTimedelta(nanoseconds: $0.time.subtractingReportingOverflow(first.time).partialValue) } }
         var lines = [
             "path:     \(path)",
-            "format:   \(recording.format == .mcap ? "mcap" : "rosy (.bag)")",
+            "format:   \(formatDescription)",
             "duration: \(duration ?? "None")",
             "start:    \(start?.pythonDescription ?? "None")",
             "end:      \(end?.pythonDescription ?? "None")",

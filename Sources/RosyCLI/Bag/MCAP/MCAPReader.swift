@@ -28,6 +28,8 @@ enum MCAPReader {
         var messages: [Message] = []
         /// False when the file ends before its Data End record (e.g. the writer was killed).
         var isComplete = false
+        /// How its chunks are compressed, each kind once, in the order first seen.
+        var chunkCompressions: [MCAPCompression] = []
     }
 
     static func isMCAP(_ bytes: [UInt8]) -> Bool {
@@ -90,6 +92,7 @@ enum MCAPReader {
         let uncompressedSize = try body.u64()
         let crc = try body.u32()
         let compression = try MCAPCompression(field: try body.string())
+        if !contents.chunkCompressions.contains(compression) { contents.chunkCompressions.append(compression) }
         let stored = try body.take(try body.length())
         // A chunk is rarely over a few MB (this package writes 1 MB ones): a larger size is
         // refused rather than allocated.

@@ -22,8 +22,8 @@ enum MCAPRecordingFormat {
         return Array(object.jsonText.utf8)
     }
 
-    static func messages(from bytes: [UInt8]) throws -> ([RecordedMessage], Bool) {
-        let contents = try MCAPReader.read(bytes)
+    /// The rosy messages of an MCAP file read by ``MCAPReader``.
+    static func messages(in contents: MCAPReader.Contents) throws -> [RecordedMessage] {
         var messages: [RecordedMessage] = []
         messages.reserveCapacity(contents.messages.count)
         for message in contents.messages {
@@ -53,7 +53,7 @@ enum MCAPRecordingFormat {
             let time = Int64(clamping: message.logTime)
             messages.append(RecordedMessage(time: time, topic: channel.topic, args: args, kwargs: kwargs))
         }
-        return (messages, contents.isComplete)
+        return messages
     }
 }
 
