@@ -302,7 +302,7 @@ def render_summary(values: dict) -> str:
         if a is None or b is None or b == 0:
             return ""
         x = a / b
-        return f"{x:.0f}×" if x >= 10 else f"{x:.1f}×"
+        return f"{x:.1f}×" if x < 100 else f"{x:.0f}×"
 
     lines = ["| case | Swift | Python rosy 0.8.3 | raw socket | Swift/Python |", "|---|---:|---:|---:|---:|"]
     names = {"unix": "Unix socket", "tcp": "TCP loopback"}
@@ -354,6 +354,12 @@ def render_summary(values: dict) -> str:
 def render_targets(values: dict, long_rows: list[dict]) -> str:
     def m(impl, key, metric):
         return median(values, impl, key, metric)
+
+    def ratio(a, b) -> str:
+        """One decimal, so that a ratio just under its target does not print as the target."""
+        if a is None or b is None or b == 0:
+            return "–"
+        return f"{a / b:.2f}" if a / b < 10 else f"{a / b:.1f}"
 
     lines = ["| target | measured (median) | met |", "|---|---|---|"]
 

@@ -102,7 +102,7 @@ final class NodeServers: Sendable {
     /// ``FrameAssembler``; fresh memory costs a page fault every 4 KiB), and the frames of
     /// small messages decoded at once stay those of one read: with 4 reads per wake-up, a
     /// receiver at full speed held the frames of 4 MiB of 0 B messages at a time, 16 MiB of
-    /// its 47.6 MB. Small messages lose nothing: one read holds thousands of them.
+    /// its 46 MiB. Small messages lose nothing: one read holds thousands of them.
     static let readsPerWakeUp: UInt = 1
 
     private func bootstrap(tcp: Bool) -> ServerBootstrap {
