@@ -46,7 +46,6 @@ final class OrphanWatchdog {
         $table
         EOF
         done
-        for g in $groups; do kill -9 "-$g" 2>/dev/null; done
         for p in $marked; do kill -9 "-$p" "$p" 2>/dev/null; done
         exit 0
         """
