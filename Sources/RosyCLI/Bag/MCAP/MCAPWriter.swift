@@ -2,9 +2,10 @@ import Foundation
 
 /// Writes an MCAP file: chunked, indexed, one channel per topic, with a summary.
 ///
-/// Chunks (uncompressed, or zstd or lz4 with ``compression``) are written whole, so a file cut off by a crash stays readable
-/// up to its last complete chunk; call ``flushChunk()`` regularly (the recorder does,
-/// every second) to bound what a crash can lose. ``finish()`` writes the summary and footer.
+/// Chunks (uncompressed, or zstd or lz4 with ``compression``) are written whole, so a file
+/// cut off by a crash stays readable up to its last complete chunk; call ``flushChunk()``
+/// regularly (the recorder does, every second) to bound what a crash can lose.
+/// ``finish()`` writes the summary and footer.
 ///
 /// ```swift
 /// let writer = try MCAPWriter(path: "run.mcap")
