@@ -295,9 +295,6 @@ def render_summary(values: dict) -> str:
     def m(impl, key, metric):
         return median(values, impl, key, metric)
 
-    def n(x):
-        return "–" if x is None else f"{x:,.0f}"
-
     def times(a, b):
         if a is None or b is None or b == 0:
             return ""
@@ -310,24 +307,24 @@ def render_summary(values: dict) -> str:
         for size in (0, 1000):
             key = ("throughput", sock, size)
             s, p = m("swift", key, "msgs_per_s"), m("python", key, "msgs_per_s")
-            lines.append(f"| topic {size_label(size)}, {names[sock]} | {n(s)} msg/s | {n(p)} msg/s | – | {times(s, p)} |")
+            lines.append(f"| topic {size_label(size)}, {names[sock]} | {fmt(s, '')} msg/s | {fmt(p, '')} msg/s | – | {times(s, p)} |")
     for sock in SOCKETS:
         key = ("throughput", sock, 1048576)
         s, p, r = (m(impl, key, "mb_per_s") for impl in IMPLS)
-        lines.append(f"| topic 1 MB, {names[sock]} | {n(s)} MB/s | {n(p)} MB/s | {n(r)} MB/s | {times(s, p)} |")
+        lines.append(f"| topic 1 MB, {names[sock]} | {fmt(s, '')} MB/s | {fmt(p, '')} MB/s | {fmt(r, '')} MB/s | {times(s, p)} |")
     key = ("latency", "unix", None)
     lines.append("| latency p50 / p99 at 1,000 msg/s, Unix | " + " | ".join(
-        f"{n(m(impl, key, 'p50_us'))} / {n(m(impl, key, 'p99_us'))} µs" for impl in IMPLS) + " | |")
+        f"{fmt(m(impl, key, 'p50_us'), '')} / {fmt(m(impl, key, 'p99_us'), '')} µs" for impl in IMPLS) + " | |")
     for sock in SOCKETS:
         calls = {impl: [m(impl, ("service", sock, k), "calls_per_s") for k in (1, 64)] for impl in IMPLS}
         s, p = calls["swift"], calls["python"]
         lines.append(f"| service calls, 1 / 64 in flight, {names[sock].split()[0]} | " + " | ".join(
-            f"{n(calls[impl][0])} / {n(calls[impl][1])} per s" for impl in IMPLS)
+            f"{fmt(calls[impl][0], '')} / {fmt(calls[impl][1], '')} per s" for impl in IMPLS)
             + f" | {times(s[0], p[0])} / {times(s[1], p[1])} |")
     for sock in SOCKETS:
         a = [m("swift", ("service_await", sock, k), "calls_per_s") for k in (1, 64)]
         p = [m("python", ("service", sock, k), "calls_per_s") for k in (1, 64)]
-        lines.append(f"| same, Swift handler that awaits, {names[sock].split()[0]} | {n(a[0])} / {n(a[1])} per s "
+        lines.append(f"| same, Swift handler that awaits, {names[sock].split()[0]} | {fmt(a[0], '')} / {fmt(a[1], '')} per s "
                      f"| | | {times(a[0], p[0])} / {times(a[1], p[1])} |")
     rs, rp = (m(impl, ("rss_at_rest", "unix", None), "rss_kb") for impl in ("swift", "python"))
     lines.append(f"| resident memory at rest | {fmt(rs, 'MB')} MB | {fmt(rp, 'MB')} MB | | |")
@@ -338,11 +335,11 @@ def render_summary(values: dict) -> str:
     if launch("swift", "launch_100", "start_ms") is not None:
         start = [launch(impl, "launch_100", "start_ms") for impl in ("swift", "python")]
         stop = [launch(impl, "launch_100", "stop_ms") for impl in ("swift", "python")]
-        lines.append(f"| supervisor: 100 nodes started / stopped (Ctrl+C) | {n(start[0])} / {n(stop[0])} ms "
-                     f"| {n(start[1])} / {n(stop[1])} ms | | |")
-        lines.append(f"| supervisor: crashed node running again | {n(launch('swift', 'launch_restart', 'restart_median_ms'))} ms "
+        lines.append(f"| supervisor: 100 nodes started / stopped (Ctrl+C) | {fmt(start[0], '')} / {fmt(stop[0], '')} ms "
+                     f"| {fmt(start[1], '')} / {fmt(stop[1], '')} ms | | |")
+        lines.append(f"| supervisor: crashed node running again | {fmt(launch('swift', 'launch_restart', 'restart_median_ms'), '')} ms "
                      "| never restarted | | |")
-        lines.append(f"| supervisor: merged logging | {n(launch('swift', 'launch_logging', 'log_mb_per_s'))} MB/s "
+        lines.append(f"| supervisor: merged logging | {fmt(launch('swift', 'launch_logging', 'log_mb_per_s'), '')} MB/s "
                      "| not merged | | |")
         idle = [(launch(impl, "launch_idle", "cpu_percent"), launch(impl, "launch_idle", "rss_kb"))
                 for impl in ("swift", "python")]
