@@ -62,6 +62,7 @@ let package = Package(
             name: "Rosy",
             dependencies: [
                 "RosyWire", "RosyDiscovery",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -43,8 +43,11 @@ public struct NodeOptions: Sendable {
     public var outboxTimeToLive: TimeAmount = .seconds(5)
     /// The largest frame this node accepts from a peer; a larger one closes that connection.
     public var maximumMessageSize = defaultMaximumMessageSize
-    /// The event loops for sockets (default: NIO's shared singleton group).
-    public var eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    /// The event loops for sockets. Default: NIO's shared singleton group; with
+    /// `ROSY_BUSY_POLL_US` set to a number of microseconds, one loop that polls that long
+    /// before it sleeps, shared by the process's nodes (``BusyPolling``).
+    public var eventLoopGroup: any EventLoopGroup =
+        BusyPolling.groupFromEnvironment ?? MultiThreadedEventLoopGroup.singleton
     /// Where the node logs.
     public var logger = Logger(label: "rosy.node")
 

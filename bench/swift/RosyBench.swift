@@ -19,6 +19,8 @@ struct SocketOption: ParsableArguments {
     var socket: SocketKind
     @Option(help: "How the two nodes find each other: default (the node's own choice) or local (RosyDiscovery's registry directory alone).")
     var discovery: DiscoveryKind = .local
+    @Option(help: "Microseconds each node's event loop polls for work before it sleeps (0: it sleeps at once, NIO's default).")
+    var spinMicroseconds = 0
 
     /// Node options offering only the chosen socket kind, on loopback, without load balancing.
     func nodeOptions() -> NodeOptions {
@@ -27,6 +29,9 @@ struct SocketOption: ParsableArguments {
         switch discovery {
         case .default: break
         case .local: options.discovery = makeDefaultDiscovery(domainID: domain, choice: .local)
+        }
+        if spinMicroseconds > 0 {
+            options.eventLoopGroup = BusyPolling.eventLoopGroup(window: .microseconds(Int64(spinMicroseconds)))
         }
         return options
     }
