@@ -24,6 +24,8 @@ ROOT = BENCH.parent
 SIZES = [0, 1000, 65536, 1048576]
 SOCKETS = ["unix", "tcp"]
 IMPLS = ["swift", "python", "raw"]
+# The window of the Swift session whose nodes busy-poll (rosy's BusyPolling).
+BUSY_POLL_US = 50
 
 
 # ---- running the cases -------------------------------------------------------------------
@@ -95,6 +97,20 @@ def swift_session(binary: str, sock: str, args, long_run: bool = False) -> list[
     return run_lines(cmd, 600 + (args.long_seconds if long_run else 0))
 
 
+def swift_busy_poll_session(binary: str, sock: str, args) -> list[dict]:
+    """One call at a time between two nodes whose loops busy-poll: rows `service_busypoll`."""
+    spin = ["--discovery", args.swift_discovery, "--spin-microseconds", str(BUSY_POLL_US)]
+    cmd = ["unshare", "-n", str(BENCH / "lib" / "session"),
+           binary, "responder", "--socket", sock] + spin + ["--",
+           binary, "driver"] + spin + common_flags(sock, args) + ["--cases", "service1"]
+    rows = run_lines(cmd, 600)
+    for row in rows:
+        if row.get("case") == "service":
+            row["case"] = "service_busypoll"
+            row["busy_poll_us"] = BUSY_POLL_US
+    return rows
+
+
 # ---- the table ---------------------------------------------------------------------------
 
 
@@ -111,7 +127,7 @@ def key_of(row: dict) -> tuple:
     case = row["case"]
     if case in ("throughput", "throughput_plain"):
         return (case, row["socket"], row["size"])
-    if case in ("service", "service_plain", "service_await", "service-spin"):
+    if case in ("service", "service_plain", "service_await", "service_busypoll", "service-spin"):
         return (case, row["socket"], row["inflight"])
     return (case, row["socket"], None)
 
@@ -169,6 +185,9 @@ def table_rows(values: dict) -> list[tuple]:
     for sock in SOCKETS:
         rows.append((f"service 1 in flight {sock}, raw baseline busy-polling (a core per end)", "calls/s",
                      ("service-spin", sock, 1), "calls_per_s", True))
+    for sock in SOCKETS:
+        rows.append((f"service 1 in flight {sock}, Swift nodes busy-polling ({BUSY_POLL_US} µs)", "calls/s",
+                     ("service_busypoll", sock, 1), "calls_per_s", True))
     rows.append(("receiver RSS at rest", "MB", ("rss_at_rest", "unix", None), "rss_kb", False))
     rows.append(("sender RSS at rest", "MB", ("rss_at_rest", "unix", None), "driver_rss_kb", False))
     return rows
@@ -197,10 +216,12 @@ def render_table(values: dict) -> str:
     lines = ["| case | unit | Swift | Python | raw | Swift/Python | Swift/raw |",
              "|---|---|---:|---:|---:|---:|---:|"]
     for label, unit, key, metric, _ in table_rows(values):
-        # Python and raw have one form of each case: a `_plain` row compares with it.
-        base = (key[0].removesuffix("_plain").removesuffix("_await"),) + key[1:]
+        # Python and raw have one form of each case: a `_plain` row compares with it. Nodes
+        # that busy-poll compare with the raw baseline that busy-polls too.
+        base = (key[0].removesuffix("_plain").removesuffix("_await").removesuffix("_busypoll"),) + key[1:]
+        raw_base = ("service-spin",) + key[1:] if key[0] == "service_busypoll" else base
         s = median(values, "swift", key, metric)
-        p, r = (median(values, impl, base, metric) for impl in ("python", "raw"))
+        p, r = median(values, "python", base, metric), median(values, "raw", raw_base, metric)
         lines.append(f"| {label} | {unit} | {fmt(s, unit)} | {fmt(p, unit)} | {fmt(r, unit)} "
                      f"| {ratio(s, p)} | {ratio(s, r)} |")
     return "\n".join(lines)
@@ -225,10 +246,13 @@ def render_cpu_table(values: dict) -> str:
             lines.append(f"| topic {size_label(size)} {sock} | {cells[0]} | {cells[1]} | {ctx} |")
     lines += ["", "| case | Swift provider + caller µs/call | Swift ctx switches per call provider / caller |",
               "|---|---:|---:|"]
-    for case, suffix in (("service", ""), ("service_await", ", handler that awaits")):
+    for case, suffix in (("service", ""), ("service_await", ", handler that awaits"),
+                         ("service_busypoll", f", nodes busy-polling ({BUSY_POLL_US} µs)")):
         for sock in SOCKETS:
             for inflight in (1, 64):
                 key = (case, sock, inflight)
+                if case == "service_busypoll" and inflight != 1:
+                    continue
                 r, t = (median(values, "swift", key, m) for m in ("recv_cpu_us_per_call", "send_cpu_us_per_call"))
                 rc, sc = (median(values, "swift", key, m) for m in ("recv_ctx_per_call", "send_ctx_per_call"))
                 cpu = "–" if r is None or t is None else f"{r:,.1f} + {t:,.1f}"
@@ -322,6 +346,11 @@ def render_summary(values: dict) -> str:
             f"{fmt(calls[impl][0], '')} / {fmt(calls[impl][1], '')} per s" for impl in IMPLS)
             + f" | {times(s[0], p[0])} / {times(s[1], p[1])} |")
     for sock in SOCKETS:
+        b, p, r = (m(impl, (case, sock, 1), "calls_per_s")
+                   for impl, case in (("swift", "service_busypoll"), ("python", "service"), ("raw", "service-spin")))
+        lines.append(f"| service calls, 1 in flight, both ends busy-polling, {names[sock].split()[0]} "
+                     f"| {fmt(b, '')} per s | | {fmt(r, '')} per s | {times(b, p)} |")
+    for sock in SOCKETS:
         a = [m("swift", ("service_await", sock, k), "calls_per_s") for k in (1, 64)]
         p = [m("python", ("service", sock, k), "calls_per_s") for k in (1, 64)]
         lines.append(f"| same, Swift handler that awaits, {names[sock].split()[0]} | {fmt(a[0], '')} / {fmt(a[1], '')} per s "
@@ -393,6 +422,11 @@ def render_targets(values: dict, long_rows: list[dict]) -> str:
             ok = None if a is None or p is None else a >= 20 * p
             lines.append(f"| same, Swift handler that awaits "
                          f"| {fmt(a, 'calls/s')} calls/s, {ratio(a, p)}× Python | {verdict(ok)} |")
+            if inflight == 1:
+                b = m("swift", ("service_busypoll", sock, 1), "calls_per_s")
+                ok = None if b is None or p is None else b >= 20 * p
+                lines.append(f"| same, both nodes busy-polling ({BUSY_POLL_US} µs, opt-in) "
+                             f"| {fmt(b, 'calls/s')} calls/s, {ratio(b, p)}× Python | {verdict(ok)} |")
     s = m("swift", ("rss_at_rest", "unix", None), "rss_kb")
     d = m("swift", ("rss_at_rest", "unix", None), "driver_rss_kb")
     worst = max(x for x in (s, d, 0) if x is not None) if (s or d) else None
@@ -486,7 +520,7 @@ def main() -> None:
                 elif impl == "python":
                     got = python_session(args.python, sock, args)
                 else:
-                    got = swift_session(args.swift, sock, args)
+                    got = swift_session(args.swift, sock, args) + swift_busy_poll_session(args.swift, sock, args)
                 for row in got:
                     row["rep"] = rep
                 rows += got
