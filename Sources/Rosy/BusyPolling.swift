@@ -107,11 +107,16 @@ private final class Spinner: NIOEventLoopMetricsDelegate, Sendable {
         _ = fcntl(writeEnd, F_SETFD, FD_CLOEXEC)
         NIOPipeBootstrap(group: loop).takingOwnershipOfDescriptor(input: readEnd).whenComplete { result in
             switch result {
-            case .success:
-                // The write end stays open as long as the process: the pipe never reads
-                // anything, not even end-of-file, so the loop never wakes for it.
+            case .success(let channel):
+                // The write end stays open while the loop runs: the pipe never reads
+                // anything, not even end-of-file, so the loop never wakes for it. The loop
+                // closes the channel (and the read end) when it shuts down.
                 if let selector = epollDescriptor(watching: readEnd) {
                     self.selectors.withLockedValue { $0[ObjectIdentifier(loop)] = selector }
+                }
+                channel.closeFuture.whenComplete { _ in
+                    self.selectors.withLockedValue { $0[ObjectIdentifier(loop)] = nil }
+                    close(writeEnd)
                 }
             case .failure:
                 close(readEnd)
