@@ -146,6 +146,34 @@ final class SupervisorStopTests: XCTestCase {
         XCTAssertFalse(launch.output.contains("watching process group"), "the scan came first: \(launch.output)")
     }
 
+    func testHelperOfANodeThatEndedDiesWhenSupervisorIsKilledAtOnce() throws {
+        // The node ends 0.3 s after its helper called setsid: the helper is the supervisor's
+        // child now, in no node's group and no node's descendant. The supervisor learns its
+        // group as it reaps the node, not at its next every-2-s scan.
+        let launch = try LaunchHarness(yaml: """
+            nodes:
+              keeper:
+                command: echo $$ >> pids; exec sleep 1000
+                pass_name: false
+              daemonizer:
+                command: setsid sh -c 'echo $$ > helper.pid; exec sleep 1000' & sleep 0.3
+                pass_name: false
+            """)
+        launch.waitForOutput(containing: "ended:")
+        kill(launch.process.processIdentifier, SIGKILL)
+        let all = Processes.pids(in: launch.folder.appendingPathComponent("helper.pid"))
+            + Processes.pids(in: launch.folder.appendingPathComponent("pids"))
+        XCTAssertEqual(all.count, 2, launch.output)
+        let survivors = Processes.waitUntilGone(all)
+        XCTAssertEqual(survivors, [], "the helper of the node that ended survived")
+        for pid in survivors { kill(pid, SIGKILL) }
+        launch.process.waitUntilExit()
+        let output = launch.output
+        let watching = try XCTUnwrap(output.range(of: "watching process group"), output)
+        let ended = try XCTUnwrap(output.range(of: "ended:"), output)
+        XCTAssertLessThan(watching.lowerBound, ended.lowerBound, output)
+    }
+
     func testHelperThatLeftItsGroupDiesAtACleanStop() throws {
         let launch = try LaunchHarness(yaml: """
             nodes:

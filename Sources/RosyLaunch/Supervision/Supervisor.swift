@@ -212,18 +212,29 @@ public final class Supervisor {
 
     /// Reaps every exited child: nodes, the watchdog, and descendants re-parented to us.
     func reapChildren() {
+        var ended: [(copy: NodeCopy, pid: pid_t, status: Int32)] = []
         while true {
             let pid = crosy_peek_exited_child()
-            guard pid > 0 else { return }
+            guard pid > 0 else { break }
             let copy = copiesByPID[pid]
             // The node's leader is still a zombie here, so its pid (= its process group id)
             // cannot be reused: kill what is left of its group (background helpers) first.
             if copy != nil { kill(-pid, SIGKILL) }
             var status: Int32 = 0
-            guard crosy_reap(pid, &status) == pid else { return }
+            guard crosy_reap(pid, &status) == pid else { break }
             guard let copy else { continue }
             copiesByPID[pid] = nil
             watchdog?.forget(group: pid)
+            ended.append((copy, pid, status))
+        }
+        // A helper that left the group of a node that just ended is our child now, and no
+        // longer a node's descendant, where the watchdog would find it: it learns the
+        // helper's group now rather than at the next 2-s scan. (While the launch stops,
+        // `finish` kills every such helper anyway, and a scan per exit would slow the stop.)
+        if !ended.isEmpty && phase != .stopping && phase != .done {
+            watchStrayGroups(afterNodeExit: true)
+        }
+        for (copy, pid, status) in ended {
             let exit: ExitStatus = crosy_wifsignaled(status) != 0
                 ? .signal(crosy_wtermsig(status)) : .code(crosy_wexitstatus(status))
             let ranFor = Posix.now() - (copy.startedAt ?? Posix.now())
@@ -448,9 +459,11 @@ public final class Supervisor {
 
     /// Finds descendants in process groups of their own (helpers that called setsid or
     /// setpgid): the watchdog learns their groups, so they die with the launch even when
-    /// rosy-launch is killed. Run every 2 s: a /proc scan costs about a millisecond.
-    func watchStrayGroups() {
-        guard let watchdog, !copiesByPID.isEmpty || !strayGroups.isEmpty else { return }
+    /// rosy-launch is killed. Run every 2 s (a /proc scan costs about a millisecond) and
+    /// `afterNodeExit`, when a node's helper may have just become our child, even if no node
+    /// runs any more.
+    func watchStrayGroups(afterNodeExit: Bool = false) {
+        guard let watchdog, afterNodeExit || !copiesByPID.isEmpty || !strayGroups.isEmpty else { return }
         let table = Posix.processTable()
         var children: [pid_t: [pid_t]] = [:]
         var groupOf: [pid_t: pid_t] = [:]
