@@ -117,7 +117,7 @@ final class InboundConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
     private var readHeld = false
     private var paused = false
     /// Where this connection's listeners and services run: its own event loop.
-    private var executor: EventLoopTaskExecutor?
+    private let executor: EventLoopTaskExecutor
     /// TCP only: wake up for a large frame's data in large pieces.
     private var readLowWatermark: ReadLowWatermark?
     /// The last service looked up, so that a run of calls to one service takes no lock.
@@ -146,9 +146,10 @@ final class InboundConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
     private var context: ChannelHandlerContext?
     private var loopBoundSelf: NIOLoopBound<InboundConnectionHandler>?
 
-    init(dispatcher: InboundDispatcher, logger: Logger, maximumMessageSize: Int) {
+    init(dispatcher: InboundDispatcher, logger: Logger, maximumMessageSize: Int, eventLoop: any EventLoop) {
         self.dispatcher = dispatcher
         self.logger = logger
+        self.executor = EventLoopTaskExecutor(eventLoop)
         self.assembler = FrameAssembler(InboundFrameDecoder(maximumMessageSize: maximumMessageSize))
     }
 
@@ -165,8 +166,6 @@ final class InboundConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
         })
         self.inbox = inbox
         let dispatcher = self.dispatcher
-        let executor = EventLoopTaskExecutor(context.eventLoop)
-        self.executor = executor
         if let address = context.channel.localAddress, address.protocol != .unix {
             readLowWatermark = ReadLowWatermark()
         }
@@ -254,7 +253,7 @@ final class InboundConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
         }
         let requests = AwaitingRequests(pending)
         let eventLoop = context.eventLoop
-        requests.start(by: dispatcher, executor: executor ?? EventLoopTaskExecutor(eventLoop)) { request, result in
+        requests.start(by: dispatcher, executor: executor) { request, result in
             if eventLoop.inEventLoop {
                 handlerOnLoop.value.answered(request, with: result)
             } else {

@@ -121,7 +121,9 @@ final class NodeServers: Sendable {
             self?.track(channel)
             return channel.eventLoop.makeCompletedFuture {
                 try channel.pipeline.syncOperations.addHandler(
-                    InboundConnectionHandler(dispatcher: dispatcher, logger: logger, maximumMessageSize: maximumMessageSize))
+                    InboundConnectionHandler(
+                        dispatcher: dispatcher, logger: logger, maximumMessageSize: maximumMessageSize,
+                        eventLoop: channel.eventLoop))
             }
         }
     }
