@@ -36,8 +36,10 @@ import NIOPosix
 /// gets such a group by default (``NodeOptions/eventLoopGroup``).
 ///
 /// Spinning pays only with a core to spare for each spinning loop: with more spinning loops
-/// than cores they take turns, and each slows the others. Linux only; elsewhere the loops
-/// sleep at once.
+/// than cores they take turns, and each slows the others. While a loop spins, a timer of
+/// its own that falls due may fire up to one window late (NIO arms its timer as it goes to
+/// sleep). Linux only (the loop's epoll descriptor is found through `/proc`); where it
+/// cannot be found, the loops sleep at once, as NIO's own.
 public enum BusyPolling {
     /// A group of `numberOfThreads` event loops that each poll for work for up to `window`
     /// before they sleep, while traffic is dense.
