@@ -13,8 +13,10 @@ import json
 import os
 import platform
 import statistics
+import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -78,6 +80,36 @@ def common_flags(sock: str, args) -> list[str]:
             "--latency-seconds", str(args.latency_seconds), "--rate", str(args.rate)]
 
 
+def nio_echo_session(binary: str, sock: str, args) -> list[dict]:
+    """Bare SwiftNIO, one 8-byte call at a time echoed (`rosy-bench nio-echo`), with loops
+    that sleep and with loops that busy-poll: the floor rosy's event loop sets. Loopback
+    only, no discovery, so no namespace (as the raw baseline)."""
+    rows = []
+    for spin in (0, BUSY_POLL_US):
+        if sock == "unix":
+            address = str(Path(tempfile.mkdtemp(prefix="rosy-nio-echo-")) / "echo.sock")
+        else:
+            with socket.socket() as probe:  # a free port on loopback
+                probe.bind(("127.0.0.1", 0))
+                address = str(probe.getsockname()[1])
+        common = ["--socket", sock, "--address", address, "--spin-microseconds", str(spin)]
+        server = subprocess.Popen([binary, "nio-echo", "--role", "server"] + common,
+                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        try:
+            if "ready" not in (server.stdout.readline() if server.stdout else ""):
+                print(f"  ! nio-echo server ({sock}) did not start", file=sys.stderr)
+                continue
+            got = run_lines([binary, "nio-echo", "--role", "client", "--seconds", str(args.seconds)] + common, 60)
+        finally:
+            server.terminate()
+            server.wait()
+        for row in got:
+            if spin:
+                row["case"] = "nio_echo_busypoll"
+        rows += got
+    return rows
+
+
 def python_session(python: str, sock: str, args) -> list[dict]:
     script = str(BENCH / "python" / "pybench.py")
     cmd = ["unshare", "-n", str(BENCH / "lib" / "session"), "--mdns-host", python,
@@ -127,7 +159,8 @@ def key_of(row: dict) -> tuple:
     case = row["case"]
     if case in ("throughput", "throughput_plain"):
         return (case, row["socket"], row["size"])
-    if case in ("service", "service_plain", "service_await", "service_busypoll", "service-spin"):
+    if case in ("service", "service_plain", "service_await", "service_busypoll", "service-spin",
+                "nio_echo", "nio_echo_busypoll"):
         return (case, row["socket"], row["inflight"])
     return (case, row["socket"], None)
 
@@ -188,6 +221,11 @@ def table_rows(values: dict) -> list[tuple]:
     for sock in SOCKETS:
         rows.append((f"service 1 in flight {sock}, Swift nodes busy-polling ({BUSY_POLL_US} µs)", "calls/s",
                      ("service_busypoll", sock, 1), "calls_per_s", True))
+    for sock in SOCKETS:
+        rows.append((f"service 1 in flight {sock}, bare SwiftNIO echo (a reference)", "calls/s",
+                     ("nio_echo", sock, 1), "calls_per_s", True))
+        rows.append((f"service 1 in flight {sock}, bare SwiftNIO echo busy-polling ({BUSY_POLL_US} µs)", "calls/s",
+                     ("nio_echo_busypoll", sock, 1), "calls_per_s", True))
     rows.append(("receiver RSS at rest", "MB", ("rss_at_rest", "unix", None), "rss_kb", False))
     rows.append(("sender RSS at rest", "MB", ("rss_at_rest", "unix", None), "driver_rss_kb", False))
     return rows
@@ -217,9 +255,11 @@ def render_table(values: dict) -> str:
              "|---|---|---:|---:|---:|---:|---:|"]
     for label, unit, key, metric, _ in table_rows(values):
         # Python and raw have one form of each case: a `_plain` row compares with it. Nodes
-        # that busy-poll compare with the raw baseline that busy-polls too.
-        base = (key[0].removesuffix("_plain").removesuffix("_await").removesuffix("_busypoll"),) + key[1:]
-        raw_base = ("service-spin",) + key[1:] if key[0] == "service_busypoll" else base
+        # that busy-poll, and bare NIO echoing, compare with the calls of Python and raw, and
+        # with the raw baseline that busy-polls when they do.
+        case = key[0].removesuffix("_plain").removesuffix("_await").removesuffix("_busypoll")
+        base = ("service" if case == "nio_echo" else case,) + key[1:]
+        raw_base = ("service-spin",) + key[1:] if key[0].endswith("_busypoll") else base
         s = median(values, "swift", key, metric)
         p, r = median(values, "python", base, metric), median(values, "raw", raw_base, metric)
         lines.append(f"| {label} | {unit} | {fmt(s, unit)} | {fmt(p, unit)} | {fmt(r, unit)} "
@@ -351,6 +391,11 @@ def render_summary(values: dict) -> str:
         lines.append(f"| service calls, 1 in flight, both ends busy-polling, {names[sock].split()[0]} "
                      f"| {fmt(b, '')} per s | | {fmt(r, '')} per s | {times(b, p)} |")
     for sock in SOCKETS:
+        n = [m("swift", (case, sock, 1), "calls_per_s") for case in ("nio_echo", "nio_echo_busypoll")]
+        p = m("python", ("service", sock, 1), "calls_per_s")
+        lines.append(f"| bare SwiftNIO echo, 1 in flight, sleeping / busy-polling, {names[sock].split()[0]} "
+                     f"| {fmt(n[0], '')} / {fmt(n[1], '')} per s | | | {times(n[0], p)} / {times(n[1], p)} |")
+    for sock in SOCKETS:
         a = [m("swift", ("service_await", sock, k), "calls_per_s") for k in (1, 64)]
         p = [m("python", ("service", sock, k), "calls_per_s") for k in (1, 64)]
         lines.append(f"| same, Swift handler that awaits, {names[sock].split()[0]} | {fmt(a[0], '')} / {fmt(a[1], '')} per s "
@@ -427,6 +472,9 @@ def render_targets(values: dict, long_rows: list[dict]) -> str:
                 ok = None if b is None or p is None else b >= 20 * p
                 lines.append(f"| same, both nodes busy-polling ({BUSY_POLL_US} µs, opt-in) "
                              f"| {fmt(b, 'calls/s')} calls/s, {ratio(b, p)}× Python | {verdict(ok)} |")
+                n = m("swift", ("nio_echo_busypoll", sock, 1), "calls_per_s")
+                lines.append(f"| (bare SwiftNIO echo busy-polling, the loop's own floor) "
+                             f"| {fmt(n, 'calls/s')} calls/s, {ratio(n, p)}× Python | – |")
     s = m("swift", ("rss_at_rest", "unix", None), "rss_kb")
     d = m("swift", ("rss_at_rest", "unix", None), "driver_rss_kb")
     worst = max(x for x in (s, d, 0) if x is not None) if (s or d) else None
@@ -520,7 +568,8 @@ def main() -> None:
                 elif impl == "python":
                     got = python_session(args.python, sock, args)
                 else:
-                    got = swift_session(args.swift, sock, args) + swift_busy_poll_session(args.swift, sock, args)
+                    got = (swift_session(args.swift, sock, args) + swift_busy_poll_session(args.swift, sock, args)
+                           + nio_echo_session(args.swift, sock, args))
                 for row in got:
                     row["rep"] = rep
                 rows += got

@@ -10,7 +10,7 @@ struct RosyBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rosy-bench",
         abstract: "Measures Swift rosy nodes: topics, latency, service calls, memory.",
-        subcommands: [ResponderCommand.self, DriverCommand.self]
+        subcommands: [ResponderCommand.self, DriverCommand.self, NIOEchoCommand.self]
     )
 }
 
