@@ -13,6 +13,7 @@ import json
 import os
 import platform
 import statistics
+import shutil
 import socket
 import subprocess
 import sys
@@ -86,8 +87,9 @@ def nio_echo_session(binary: str, sock: str, args) -> list[dict]:
     only, no discovery, so no namespace (as the raw baseline)."""
     rows = []
     for spin in (0, BUSY_POLL_US):
+        folder = Path(tempfile.mkdtemp(prefix="rosy-nio-echo-"))
         if sock == "unix":
-            address = str(Path(tempfile.mkdtemp(prefix="rosy-nio-echo-")) / "echo.sock")
+            address = str(folder / "echo.sock")
         else:
             with socket.socket() as probe:  # a free port on loopback
                 probe.bind(("127.0.0.1", 0))
@@ -103,6 +105,7 @@ def nio_echo_session(binary: str, sock: str, args) -> list[dict]:
         finally:
             server.terminate()
             server.wait()
+            shutil.rmtree(folder, ignore_errors=True)
         for row in got:
             if spin:
                 row["case"] = "nio_echo_busypoll"
@@ -473,7 +476,7 @@ def render_targets(values: dict, long_rows: list[dict]) -> str:
                 lines.append(f"| same, both nodes busy-polling ({BUSY_POLL_US} µs, opt-in) "
                              f"| {fmt(b, 'calls/s')} calls/s, {ratio(b, p)}× Python | {verdict(ok)} |")
                 n = m("swift", ("nio_echo_busypoll", sock, 1), "calls_per_s")
-                lines.append(f"| (bare SwiftNIO echo busy-polling, the loop's own floor) "
+                lines.append(f"| (bare SwiftNIO echo busy-polling: the most NIO's loop allows) "
                              f"| {fmt(n, 'calls/s')} calls/s, {ratio(n, p)}× Python | – |")
     s = m("swift", ("rss_at_rest", "unix", None), "rss_kb")
     d = m("swift", ("rss_at_rest", "unix", None), "driver_rss_kb")
