@@ -165,4 +165,49 @@ final class MultiProcessTests: XCTestCase {
         try await node.send("some-topic", "hello")
         await node.stop()
     }
+
+    /// `ROSY_BUSY_POLL_US` in a node's environment (a launch file's `env`) makes its event
+    /// loop busy-poll: over a stream of calls made one at a time, the provider's threads
+    /// barely sleep, where they sleep about once per call without it.
+    func testANodeStartedWithBusyPollingInItsEnvironmentDoesNotSleepBetweenCalls() async throws {
+        let calls = 300
+        // A window far longer than a call takes, even on a loaded machine.
+        let spinning = try await providerSleeps(during: calls, environment: ["ROSY_BUSY_POLL_US": "20000"])
+        let sleeping = try await providerSleeps(during: calls, environment: [:])
+        XCTAssertLessThan(spinning, calls / 10, "the provider slept between calls")
+        XCTAssertGreaterThan(sleeping, calls / 2, "the count did not see the provider sleep")
+    }
+
+    /// How many times the threads of a `service_provider` process slept while this process
+    /// called its `multiply` `calls` times, one at a time.
+    private func providerSleeps(during calls: Int, environment: [String: String]) async throws -> Int {
+        let provider = try RunningProcess.product("service_provider", ["--domain-id", domain], environment: environment)
+        try await provider.waitForLine("Started service...")
+        let node = try await node("caller")
+        let ready = await node.waitForProvider("multiply", timeout: .seconds(30))
+        XCTAssertTrue(ready)
+        let sleeps = try await withTaskExecutorPreference(node.taskExecutor) {
+            for n in 0..<50 { _ = try await node.call("multiply", .int(Int64(n)), 2) }  // warm up
+            let before = voluntaryContextSwitches(ofProcess: provider.pid)
+            for n in 0..<calls {
+                let product = try await node.call("multiply", .int(Int64(n)), 2)
+                XCTAssertEqual(product, .int(Int64(2 * n)))
+            }
+            return voluntaryContextSwitches(ofProcess: provider.pid) - before
+        }
+        await node.stop()
+        provider.signal(SIGTERM)
+        try await provider.waitForExit()
+        return sleeps
+    }
+}
+
+/// The voluntary context switches of every thread of a process: the times its threads slept.
+private func voluntaryContextSwitches(ofProcess pid: Int32) -> Int {
+    let threads = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+    return threads.reduce(0) { total, thread in
+        let status = (try? String(contentsOfFile: "/proc/\(pid)/task/\(thread)/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("voluntary_ctxt_switches:") }
+        return total + (line.flatMap { Int($0.split(separator: "\t").last ?? "") } ?? 0)
+    }
 }
