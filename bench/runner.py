@@ -83,8 +83,8 @@ def common_flags(sock: str, args) -> list[str]:
 
 def nio_echo_session(binary: str, sock: str, args) -> list[dict]:
     """Bare SwiftNIO, one 8-byte call at a time echoed (`rosy-bench nio-echo`), with loops
-    that sleep and with loops that busy-poll: the floor rosy's event loop sets. Loopback
-    only, no discovery, so no namespace (as the raw baseline)."""
+    that sleep and with loops that busy-poll: the most NIO's event loop allows rosy's calls.
+    Loopback only, no discovery, so no namespace (as the raw baseline)."""
     rows = []
     for spin in (0, BUSY_POLL_US):
         folder = Path(tempfile.mkdtemp(prefix="rosy-nio-echo-"))
