@@ -146,15 +146,6 @@ private func openPipesAndEpollDescriptors() throws -> Int {
     }.count
 }
 
-/// The calling thread's voluntary context switches: the times it slept.
-private func voluntaryContextSwitches() -> Int {
-    let status = (try? String(contentsOfFile: "/proc/thread-self/status", encoding: .utf8)) ?? ""
-    for line in status.split(separator: "\n") where line.hasPrefix("voluntary_ctxt_switches:") {
-        return Int(line.split(separator: "\t").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "") ?? 0
-    }
-    return 0
-}
-
 /// The CPU time the calling thread has used.
 private func threadCPUNanoseconds() -> Int64 {
     var used = timespec()

@@ -201,13 +201,3 @@ final class MultiProcessTests: XCTestCase {
         return sleeps
     }
 }
-
-/// The voluntary context switches of every thread of a process: the times its threads slept.
-private func voluntaryContextSwitches(ofProcess pid: Int32) -> Int {
-    let threads = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
-    return threads.reduce(0) { total, thread in
-        let status = (try? String(contentsOfFile: "/proc/\(pid)/task/\(thread)/status", encoding: .utf8)) ?? ""
-        let line = status.split(separator: "\n").first { $0.hasPrefix("voluntary_ctxt_switches:") }
-        return total + (line.flatMap { Int($0.split(separator: "\t").last ?? "") } ?? 0)
-    }
-}

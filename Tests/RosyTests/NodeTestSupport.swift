@@ -86,3 +86,23 @@ func concurrentCalls<Failure: Error>(
         return try await group.reduce(into: [Int64: Result<Value, Failure>]()) { $0[$1.0] = $1.1 }
     }
 }
+
+/// The calling thread's voluntary context switches: the times it slept.
+func voluntaryContextSwitches() -> Int {
+    voluntaryContextSwitches(inStatusFile: "/proc/thread-self/status")
+}
+
+/// The voluntary context switches of every thread of a process: the times its threads slept.
+func voluntaryContextSwitches(ofProcess pid: Int32) -> Int {
+    let threads = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+    return threads.reduce(0) { total, thread in
+        total + voluntaryContextSwitches(inStatusFile: "/proc/\(pid)/task/\(thread)/status")
+    }
+}
+
+/// The `voluntary_ctxt_switches` count of a `/proc/.../status` file (0 if unreadable).
+private func voluntaryContextSwitches(inStatusFile path: String) -> Int {
+    let status = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+    let line = status.split(separator: "\n").first { $0.hasPrefix("voluntary_ctxt_switches:") }
+    return line.flatMap { Int($0.split(separator: "\t").last?.trimmingCharacters(in: .whitespaces) ?? "") } ?? 0
+}
