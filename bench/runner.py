@@ -81,12 +81,36 @@ def common_flags(sock: str, args) -> list[str]:
             "--latency-seconds", str(args.latency_seconds), "--rate", str(args.rate)]
 
 
+def one_cpu() -> list[str]:
+    """`taskset` onto the first CPU this process may use: both ends of a call then share a
+    CPU, so each wake-up is a switch on that CPU instead of a wake-up of another (idle) one."""
+    return ["taskset", "-c", str(min(os.sched_getaffinity(0)))]
+
+
+def process_usage(pid: int) -> tuple[float, int]:
+    """CPU seconds (user + system) and context switches (voluntary + involuntary, every
+    thread) of a running process, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    switches = 0
+    for status in Path(f"/proc/{pid}/task").glob("*/status"):
+        try:
+            for line in status.read_text().splitlines():
+                if "ctxt_switches:" in line:  # voluntary_ and nonvoluntary_
+                    switches += int(line.split()[1])
+        except OSError:
+            pass  # the thread ended meanwhile
+    return cpu, switches
+
+
 def nio_echo_session(binary: str, sock: str, args) -> list[dict]:
     """Bare SwiftNIO, one 8-byte call at a time echoed (`rosy-bench nio-echo`), with loops
-    that sleep and with loops that busy-poll: the most NIO's event loop allows rosy's calls.
-    Loopback only, no discovery, so no namespace (as the raw baseline)."""
+    that sleep, with loops that busy-poll, and with both ends on one CPU: the most NIO's
+    event loop allows rosy's calls. Loopback only, no discovery, so no namespace (as the
+    raw baseline). The server's CPU and context switches per call come from /proc."""
     rows = []
-    for spin in (0, BUSY_POLL_US):
+    for case, spin, pin in (("nio_echo", 0, []), ("nio_echo_busypoll", BUSY_POLL_US, []),
+                            ("nio_echo_onecpu", 0, one_cpu())):
         folder = Path(tempfile.mkdtemp(prefix="rosy-nio-echo-"))
         if sock == "unix":
             address = str(folder / "echo.sock")
@@ -95,21 +119,48 @@ def nio_echo_session(binary: str, sock: str, args) -> list[dict]:
                 probe.bind(("127.0.0.1", 0))
                 address = str(probe.getsockname()[1])
         common = ["--socket", sock, "--address", address, "--spin-microseconds", str(spin)]
-        server = subprocess.Popen([binary, "nio-echo", "--role", "server"] + common,
+        server = subprocess.Popen(pin + [binary, "nio-echo", "--role", "server"] + common,
                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         try:
             if "ready" not in (server.stdout.readline() if server.stdout else ""):
                 print(f"  ! nio-echo server ({sock}) did not start", file=sys.stderr)
                 continue
-            got = run_lines([binary, "nio-echo", "--role", "client", "--seconds", str(args.seconds)] + common, 60)
+            before = process_usage(server.pid)
+            got = run_lines(pin + [binary, "nio-echo", "--role", "client", "--seconds", str(args.seconds)] + common, 60)
+            after = process_usage(server.pid)
         finally:
             server.terminate()
             server.wait()
             shutil.rmtree(folder, ignore_errors=True)
         for row in got:
-            if spin:
-                row["case"] = "nio_echo_busypoll"
+            row["case"] = case
+            calls = max(1, row.get("calls", 1))
+            row["recv_cpu_us_per_call"] = round((after[0] - before[0]) * 1e6 / calls, 1)
+            row["recv_ctx_per_call"] = round((after[1] - before[1]) / calls, 3)
         rows += got
+    return rows
+
+
+def one_cpu_rows(impl: str, binary: str, sock: str, args) -> list[dict]:
+    """One call at a time with both ends on one CPU (`taskset`): rows `service_onecpu`. The
+    same calls as the `service` rows; what changes is only where the kernel runs the ends."""
+    if impl == "raw":
+        rows = run_lines(one_cpu() + [binary, "service", sock, "1", str(args.seconds)], 60)
+    elif impl == "python":
+        script = str(BENCH / "python" / "pybench.py")
+        rows = run_lines(one_cpu() + ["unshare", "-n", str(BENCH / "lib" / "session"), "--mdns-host", binary,
+                                      binary, script, "responder", "--socket", sock, "--",
+                                      binary, script, "driver"] + common_flags(sock, args)
+                         + ["--cases", "service1"], 600)
+    else:
+        discovery = ["--discovery", args.swift_discovery]
+        rows = run_lines(one_cpu() + ["unshare", "-n", str(BENCH / "lib" / "session"),
+                                      binary, "responder", "--socket", sock] + discovery + ["--",
+                                      binary, "driver"] + discovery + common_flags(sock, args)
+                         + ["--cases", "service1"], 600)
+    rows = [row for row in rows if row.get("case") == "service" and row.get("inflight") == 1]
+    for row in rows:
+        row["case"] = "service_onecpu"
     return rows
 
 
@@ -163,7 +214,7 @@ def key_of(row: dict) -> tuple:
     if case in ("throughput", "throughput_plain"):
         return (case, row["socket"], row["size"])
     if case in ("service", "service_plain", "service_await", "service_busypoll", "service-spin",
-                "nio_echo", "nio_echo_busypoll"):
+                "nio_echo", "nio_echo_busypoll", "service_onecpu", "nio_echo_onecpu"):
         return (case, row["socket"], row["inflight"])
     return (case, row["socket"], None)
 
@@ -229,6 +280,11 @@ def table_rows(values: dict) -> list[tuple]:
                      ("nio_echo", sock, 1), "calls_per_s", True))
         rows.append((f"service 1 in flight {sock}, bare SwiftNIO echo busy-polling ({BUSY_POLL_US} µs)", "calls/s",
                      ("nio_echo_busypoll", sock, 1), "calls_per_s", True))
+    for sock in SOCKETS:
+        rows.append((f"service 1 in flight {sock}, both ends on one CPU (taskset)", "calls/s",
+                     ("service_onecpu", sock, 1), "calls_per_s", True))
+        rows.append((f"service 1 in flight {sock}, bare SwiftNIO echo on one CPU (taskset)", "calls/s",
+                     ("nio_echo_onecpu", sock, 1), "calls_per_s", True))
     rows.append(("receiver RSS at rest", "MB", ("rss_at_rest", "unix", None), "rss_kb", False))
     rows.append(("sender RSS at rest", "MB", ("rss_at_rest", "unix", None), "driver_rss_kb", False))
     return rows
@@ -263,6 +319,8 @@ def render_table(values: dict) -> str:
         case = key[0].removesuffix("_plain").removesuffix("_await").removesuffix("_busypoll")
         base = ("service" if case == "nio_echo" else case,) + key[1:]
         raw_base = ("service-spin",) + key[1:] if key[0].endswith("_busypoll") else base
+        if key[0].endswith("_onecpu"):  # against Python and raw on one CPU too
+            base = raw_base = ("service_onecpu",) + key[1:]
         s = median(values, "swift", key, metric)
         p, r = median(values, "python", base, metric), median(values, "raw", raw_base, metric)
         lines.append(f"| {label} | {unit} | {fmt(s, unit)} | {fmt(p, unit)} | {fmt(r, unit)} "
@@ -301,6 +359,17 @@ def render_cpu_table(values: dict) -> str:
                 cpu = "–" if r is None or t is None else f"{r:,.1f} + {t:,.1f}"
                 ctx = "–" if rc is None or sc is None else f"{rc:.1f} / {sc:.1f}"
                 lines.append(f"| service {inflight} in flight {sock}{suffix} | {cpu} | {ctx} |")
+    # One call at a time on one CPU, and bare SwiftNIO (server + client) the same three ways.
+    for case, suffix in (("service_onecpu", ", both ends on one CPU"), ("nio_echo", ", bare SwiftNIO echo"),
+                         ("nio_echo_busypoll", f", bare SwiftNIO echo busy-polling ({BUSY_POLL_US} µs)"),
+                         ("nio_echo_onecpu", ", bare SwiftNIO echo on one CPU")):
+        for sock in SOCKETS:
+            key = (case, sock, 1)
+            r, t = (median(values, "swift", key, m) for m in ("recv_cpu_us_per_call", "send_cpu_us_per_call"))
+            rc, sc = (median(values, "swift", key, m) for m in ("recv_ctx_per_call", "send_ctx_per_call"))
+            cpu = "–" if r is None or t is None else f"{r:,.1f} + {t:,.1f}"
+            ctx = "–" if rc is None or sc is None else f"{rc:.2f} / {sc:.2f}"
+            lines.append(f"| service 1 in flight {sock}{suffix} | {cpu} | {ctx} |")
     return "\n".join(lines)
 
 
@@ -399,6 +468,12 @@ def render_summary(values: dict) -> str:
         lines.append(f"| bare SwiftNIO echo, 1 in flight, sleeping / busy-polling, {names[sock].split()[0]} "
                      f"| {fmt(n[0], '')} / {fmt(n[1], '')} per s | | | {times(n[0], p)} / {times(n[1], p)} |")
     for sock in SOCKETS:
+        o, p, r, n = (m(impl, (case, sock, 1), "calls_per_s") for impl, case in (
+            ("swift", "service_onecpu"), ("python", "service_onecpu"), ("raw", "service_onecpu"),
+            ("swift", "nio_echo_onecpu")))
+        lines.append(f"| service calls, 1 in flight, both ends on one CPU, {names[sock].split()[0]} "
+                     f"| {fmt(o, '')} per s (bare NIO {fmt(n, '')}) | {fmt(p, '')} per s | {fmt(r, '')} per s | {times(o, p)} |")
+    for sock in SOCKETS:
         a = [m("swift", ("service_await", sock, k), "calls_per_s") for k in (1, 64)]
         p = [m("python", ("service", sock, k), "calls_per_s") for k in (1, 64)]
         lines.append(f"| same, Swift handler that awaits, {names[sock].split()[0]} | {fmt(a[0], '')} / {fmt(a[1], '')} per s "
@@ -478,6 +553,12 @@ def render_targets(values: dict, long_rows: list[dict]) -> str:
                 n = m("swift", ("nio_echo_busypoll", sock, 1), "calls_per_s")
                 lines.append(f"| (bare SwiftNIO echo busy-polling: the most NIO's loop allows) "
                              f"| {fmt(n, 'calls/s')} calls/s, {ratio(n, p)}× Python | – |")
+                o = m("swift", ("service_onecpu", sock, 1), "calls_per_s")
+                po = m("python", ("service_onecpu", sock, 1), "calls_per_s")
+                ok = None if o is None or po is None else o >= 20 * po
+                lines.append(f"| same, both ends on one CPU (taskset; Python too) "
+                             f"| {fmt(o, 'calls/s')} calls/s, {ratio(o, po)}× Python on one CPU, "
+                             f"{ratio(o, p)}× Python as above | {verdict(ok)} |")
     s = m("swift", ("rss_at_rest", "unix", None), "rss_kb")
     d = m("swift", ("rss_at_rest", "unix", None), "driver_rss_kb")
     worst = max(x for x in (s, d, 0) if x is not None) if (s or d) else None
@@ -567,12 +648,12 @@ def main() -> None:
             for sock in SOCKETS:
                 print(f"[rep {rep}/{args.reps}] {impl} {sock} ...", flush=True)
                 if impl == "raw":
-                    got = raw_session(args.raw, sock, args)
+                    got = raw_session(args.raw, sock, args) + one_cpu_rows(impl, args.raw, sock, args)
                 elif impl == "python":
-                    got = python_session(args.python, sock, args)
+                    got = python_session(args.python, sock, args) + one_cpu_rows(impl, args.python, sock, args)
                 else:
                     got = (swift_session(args.swift, sock, args) + swift_busy_poll_session(args.swift, sock, args)
-                           + nio_echo_session(args.swift, sock, args))
+                           + one_cpu_rows(impl, args.swift, sock, args) + nio_echo_session(args.swift, sock, args))
                 for row in got:
                     row["rep"] = rep
                 rows += got

@@ -190,7 +190,11 @@ async def driver(args: argparse.Namespace) -> None:
     at_rest = await node.call("result")
     emit(case="rss_at_rest", socket=args.socket, rss_kb=at_rest["rss_kb"], driver_rss_kb=rss_kb())
 
-    for size in args.sizes:
+    if "service1" in args.cases:  # one call at a time alone (the one-CPU rows of bench/run)
+        done, secs = await calls(node, 1, args.seconds)
+        emit(case="service", socket=args.socket, inflight=1, calls=done,
+             seconds=round(secs, 3), calls_per_s=round(done / secs))
+    for size in args.sizes if "throughput" in args.cases else ():
         await warm_up(node)
         await node.call("result")  # the responder counts (and uses CPU) from here on
         before = usage()
@@ -207,13 +211,14 @@ async def driver(args: argparse.Namespace) -> None:
              recv_ctx_per_kmsg=round(got["ctx_switches"] * 1000 / delivered, 1),
              send_ctx_per_kmsg=round((after[1] - before[1]) * 1000 / delivered, 1))
 
-    await paced(node, args.rate, args.latency_seconds)
-    got = await collect(node)
-    emit(case="latency", socket=args.socket, size=0, rate=args.rate,
-         delivered=got["delivered"], p50_us=round(got["p50_us"], 1),
-         p99_us=round(got["p99_us"], 1))
+    if "latency" in args.cases:
+        await paced(node, args.rate, args.latency_seconds)
+        got = await collect(node)
+        emit(case="latency", socket=args.socket, size=0, rate=args.rate,
+             delivered=got["delivered"], p50_us=round(got["p50_us"], 1),
+             p99_us=round(got["p99_us"], 1))
 
-    for inflight in (1, 64):
+    for inflight in (1, 64) if "service" in args.cases else ():
         done, secs = await calls(node, inflight, args.seconds)
         emit(case="service", socket=args.socket, inflight=inflight, calls=done,
              seconds=round(secs, 3), calls_per_s=round(done / secs))
@@ -229,6 +234,9 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=1000.0)
     parser.add_argument("--sizes", type=lambda s: [int(x) for x in s.split(",")],
                         default=[0, 1000, 65536, 1048576])
+    parser.add_argument("--cases", type=lambda s: set(s.split(",")),
+                        default={"throughput", "latency", "service"},
+                        help="comma separated: throughput, latency, service; service1 alone")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     asyncio.run(responder(args) if args.role == "responder" else driver(args))

@@ -57,6 +57,7 @@ struct NIOEchoCommand: ParsableCommand {
 
     private func call(_ group: MultiThreadedEventLoopGroup) throws {
         let done = group.next().makePromise(of: Int.self)
+        let before = Measure.processUsage()
         let start = NIODeadline.now()
         let end = start + .nanoseconds(Int64(seconds * 1e9))
         let bootstrap = ClientBootstrap(group: group)
@@ -72,10 +73,14 @@ struct NIOEchoCommand: ParsableCommand {
             : bootstrap.connect(host: "127.0.0.1", port: Int(address) ?? 0).wait()
         let calls = try done.futureResult.wait()
         let elapsed = Double((NIODeadline.now() - start).nanoseconds) / 1e9
+        let after = Measure.processUsage()
         try channel.close().wait()
+        // The server's CPU and context switches are read by bench/runner.py from /proc.
         emit(["case": .text("nio_echo"), "socket": .text(socket.rawValue), "inflight": .int(1),
               "busy_poll_us": .int(spinMicroseconds), "calls": .int(calls), "seconds": .number(elapsed),
-              "calls_per_s": .number(Double(calls) / elapsed)])
+              "calls_per_s": .number(Double(calls) / elapsed),
+              "send_cpu_us_per_call": .number((after.cpuSeconds - before.cpuSeconds) * 1e6 / Double(max(1, calls))),
+              "send_ctx_per_call": .number(Double(after.contextSwitches - before.contextSwitches) / Double(max(1, calls)))])
     }
 }
 
