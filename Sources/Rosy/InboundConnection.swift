@@ -309,7 +309,14 @@ final class InboundConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
             written.futureResult.whenComplete { _ in dispatcher.requestsInFlight.subtract(fromTasks, ordering: .relaxed) }
             context.writeAndFlush(Self.wrapOutboundOut(responses), promise: written)
         }
-        responses = context.channel.allocator.buffer(capacity: Self.responsesCapacity)
+        // The write is usually done by now, so the buffer is this handler's alone again:
+        // cleared, it takes the next answers with no allocation (one still shared with a
+        // pending write gets fresh storage; one grown past `responsesFlushBytes` is let go).
+        if responses.capacity <= Self.responsesFlushBytes {
+            responses.clear()
+        } else {
+            responses = context.channel.allocator.buffer(capacity: Self.responsesCapacity)
+        }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
