@@ -13,6 +13,8 @@ import NIOCore
 /// wait in a queue of the executor's own, run together by one loop task: no closure and no
 /// lock per job. Jobs that a drain enqueues run in the next drain, after the loop has had a
 /// turn at I/O, so a task that resumes itself again and again cannot starve the sockets.
+/// What those jobs leave to do once they have all run (a batch of requests to flush) runs
+/// at the end of the same drain (``runAfterJobs(_:)``): no loop task of its own.
 final class EventLoopTaskExecutor: TaskExecutor {
     let eventLoop: any EventLoop
 
@@ -21,6 +23,11 @@ final class EventLoopTaskExecutor: TaskExecutor {
         /// Storage of an earlier drain, kept to be the next queue's.
         var spare: [UnownedJob] = []
         var drainScheduled = false
+        /// A drain is running its jobs; `afterJobs` is what runs once they have.
+        var draining = false
+        var afterJobs: [() -> Void] = []
+        /// Storage of an earlier drain's `afterJobs`.
+        var spareAfterJobs: [() -> Void] = []
 
         /// The jobs queued so far; the queue goes on in the spare storage.
         mutating func take() -> [UnownedJob] {
@@ -28,6 +35,17 @@ final class EventLoopTaskExecutor: TaskExecutor {
             jobs = spare
             spare = []
             drainScheduled = false
+            draining = true
+            return taken
+        }
+
+        /// The drain's jobs have run: what they left to do after them, if anything.
+        mutating func finishJobs() -> [() -> Void]? {
+            draining = false
+            guard !afterJobs.isEmpty else { return nil }
+            let taken = afterJobs
+            afterJobs = spareAfterJobs
+            spareAfterJobs = []
             return taken
         }
     }
@@ -55,12 +73,26 @@ final class EventLoopTaskExecutor: TaskExecutor {
         }
     }
 
-    /// Runs the jobs queued so far (on the loop).
+    /// Runs `action` (on the loop) once the jobs of the drain that is running them have run,
+    /// and returns `true`; returns `false` and runs nothing when no drain of this executor
+    /// runs now. A job that starts a batch (the requests its task sends) has it flushed
+    /// there: whatever the other jobs of the drain add leaves with it, in one write.
+    func runAfterJobs(_ action: @escaping () -> Void) -> Bool {
+        guard queue.value.draining else { return false }
+        queue.value.afterJobs.append(action)
+        return true
+    }
+
+    /// Runs the jobs queued so far (on the loop), then what they left to run after them.
     private func drain() {
         var jobs = queue.value.take()
         let executor = asUnownedTaskExecutor()
         for job in jobs { job.runSynchronously(on: executor) }
         jobs.removeAll(keepingCapacity: true)
         queue.value.spare = jobs
+        guard var afterJobs = queue.value.finishJobs() else { return }
+        for action in afterJobs { action() }
+        afterJobs.removeAll(keepingCapacity: true)
+        queue.value.spareAfterJobs = afterJobs
     }
 }

@@ -75,7 +75,7 @@ public final class Node: Sendable {
         self.servers = NodeServers(dispatcher: dispatcher, options: options)
         self.discovery = discovery
         self.homeLoop = options.eventLoopGroup.next()
-        self.taskExecutor = EventLoopTaskExecutor(homeLoop)
+        self.homeExecutor = EventLoopTaskExecutor(homeLoop)
         self.callRoute = .makeBoxSendingValue(CallRoute(), eventLoop: homeLoop)
     }
 
@@ -98,7 +98,8 @@ public final class Node: Sendable {
     ///     for pose in poses { try await node.send("pose", pose) }
     /// }
     /// ```
-    public let taskExecutor: any TaskExecutor
+    public var taskExecutor: any TaskExecutor { homeExecutor }
+    let homeExecutor: EventLoopTaskExecutor
 
     /// The event loop behind ``taskExecutor``. A task there that waits on the loop's own
     /// timers wakes this one thread only (`Task.sleep` wakes a timer thread, which then
@@ -304,7 +305,7 @@ public final class Node: Sendable {
         let created = PeerLink(spec: spec, settings: PeerLink.Settings(
             group: homeLoop, capacity: max(1, options.outboxCapacity), byteCapacity: max(1, options.outboxByteCapacity),
             timeToLive: options.outboxTimeToLive, maximumMessageSize: options.maximumMessageSize,
-            logger: logger))
+            logger: logger, homeExecutor: homeExecutor))
         return links.withLock { links in
             let link = links.byID[spec.id.uuid] ?? created
             links.byID[spec.id.uuid] = link

@@ -44,7 +44,7 @@ enum PeerConnector {
         let maximumMessageSize = settings.maximumMessageSize
         let initializer: @Sendable (any Channel) -> EventLoopFuture<ClientConnection> = { channel in
             channel.eventLoop.makeCompletedFuture {
-                let connection = ClientConnection(channel: channel)
+                let connection = ClientConnection(channel: channel, homeExecutor: settings.homeExecutor)
                 try channel.pipeline.syncOperations.addHandler(ClientConnectionHandler(
                     connection: connection, link: link, logger: logger, maximumMessageSize: maximumMessageSize))
                 return connection

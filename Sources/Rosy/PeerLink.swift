@@ -18,6 +18,8 @@ final class PeerLink: Sendable {
         var timeToLive: TimeAmount
         var maximumMessageSize: Int
         var logger: Logger
+        /// The node's executor on `group`'s loop (``Node/taskExecutor``).
+        var homeExecutor: EventLoopTaskExecutor? = nil
     }
 
     /// A sender waiting for room in the outbox, and until when it may wait.
