@@ -14,7 +14,7 @@ enum CallFailure: Error {
 
 /// One open connection to a peer's server: the channel, and the service calls waiting
 /// for a response on it (matched by their u16 id; ids are reused after the response).
-final class ClientConnection: Sendable {
+final class ClientConnection: Sendable, EventLoopTaskExecutor.FollowUp {
     let channel: any Channel
     /// The channel's loop and allocator, kept: asking the channel costs a retain and a
     /// release per call.
@@ -160,7 +160,7 @@ final class ClientConnection: Sendable {
     /// (``closed(reason:)``). `encode` leaves the batch as it was if it throws.
     private func append(_ encode: (inout ByteBuffer) throws -> Void) rethrows {
         let batch = try unsent.value.add(allocator: allocator, encode)
-        if batch.new, homeExecutor?.runAfterJobs({ [self] in flushUnsent() }) != true {
+        if batch.new, homeExecutor?.runAfterJobs(self) != true {
             eventLoop.execute { [self] in flushUnsent() }
         }
         if batch.full { flushUnsent() }
@@ -175,6 +175,11 @@ final class ClientConnection: Sendable {
     private func sendAlone(_ request: ByteBuffer) {
         flushUnsent()
         channel.writeAndFlush(request, promise: nil)
+    }
+
+    /// The node's drain that started the batch has run its jobs.
+    func afterJobs() {
+        flushUnsent()
     }
 
     private func flushUnsent() {

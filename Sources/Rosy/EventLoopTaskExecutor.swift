@@ -16,6 +16,13 @@ import NIOCore
 /// What those jobs leave to do once they have all run (a batch of requests to flush) runs
 /// at the end of the same drain (``runAfterJobs(_:)``): no loop task of its own.
 final class EventLoopTaskExecutor: TaskExecutor {
+    /// Work that the jobs of a drain leave for after them: a class, so that queueing it
+    /// allocates nothing (a closure's context would be an allocation per drain).
+    protocol FollowUp: AnyObject {
+        /// Runs on the loop, once every job of the drain has run.
+        func afterJobs()
+    }
+
     let eventLoop: any EventLoop
 
     private struct Queue {
@@ -25,9 +32,9 @@ final class EventLoopTaskExecutor: TaskExecutor {
         var drainScheduled = false
         /// A drain is running its jobs; `afterJobs` is what runs once they have.
         var draining = false
-        var afterJobs: [() -> Void] = []
+        var afterJobs: [any FollowUp] = []
         /// Storage of an earlier drain's `afterJobs`.
-        var spareAfterJobs: [() -> Void] = []
+        var spareAfterJobs: [any FollowUp] = []
 
         /// The jobs queued so far; the queue goes on in the spare storage.
         mutating func take() -> [UnownedJob] {
@@ -40,7 +47,7 @@ final class EventLoopTaskExecutor: TaskExecutor {
         }
 
         /// The drain's jobs have run: what they left to do after them, if anything.
-        mutating func finishJobs() -> [() -> Void]? {
+        mutating func finishJobs() -> [any FollowUp]? {
             draining = false
             guard !afterJobs.isEmpty else { return nil }
             let taken = afterJobs
@@ -73,13 +80,13 @@ final class EventLoopTaskExecutor: TaskExecutor {
         }
     }
 
-    /// Runs `action` (on the loop) once the jobs of the drain that is running them have run,
+    /// Runs `work` (on the loop) once the jobs of the drain that is running them have run,
     /// and returns `true`; returns `false` and runs nothing when no drain of this executor
     /// runs now. A job that starts a batch (the requests its task sends) has it flushed
     /// there: whatever the other jobs of the drain add leaves with it, in one write.
-    func runAfterJobs(_ action: @escaping () -> Void) -> Bool {
+    func runAfterJobs(_ work: any FollowUp) -> Bool {
         guard queue.value.draining else { return false }
-        queue.value.afterJobs.append(action)
+        queue.value.afterJobs.append(work)
         return true
     }
 
@@ -91,7 +98,7 @@ final class EventLoopTaskExecutor: TaskExecutor {
         jobs.removeAll(keepingCapacity: true)
         queue.value.spare = jobs
         guard var afterJobs = queue.value.finishJobs() else { return }
-        for action in afterJobs { action() }
+        for work in afterJobs { work.afterJobs() }
         afterJobs.removeAll(keepingCapacity: true)
         queue.value.spareAfterJobs = afterJobs
     }
