@@ -12,8 +12,9 @@ enum Role {
     /// Answers `service(n)` with `2 n`.
     case provider(service: String)
     /// Calls `service(n)`, one call at a time, `rate` times a second (10 s timeout), and
-    /// counts answers, wrong answers and failures by their code.
-    case caller(service: String, rate: Double)
+    /// counts answers, wrong answers and failures by their code; and the same for `flaky`
+    /// (a service whose providers crash), its counts prefixed with `flaky_`.
+    case caller(service: String, rate: Double, flaky: (service: String, rate: Double)?)
     /// Joins the mesh, listens to `topics` and serves `services`, then after a random
     /// lifetime ends with exit status 1 (`exit`) or SIGKILL (`kill`), without leaving.
     case crasher(topics: [String], services: [String], lifetime: ClosedRange<Double>, how: String)
@@ -40,7 +41,7 @@ enum Role {
                     do {
                         try await node.send(topic, .int(sequence))
                         report.count("sent")
-                    } catch {
+                    } catch where !Task.isCancelled {
                         report.count("send_errors")
                     }
                 }
@@ -68,22 +69,14 @@ enum Role {
                 return .int(2 * n)
             }
             return nil
-        case .caller(let service, let rate):
+        case .caller(let service, let rate, let flaky):
             return {
-                guard await node.waitForProvider(service, timeout: .seconds(120)) else { return }
-                var n: Int64 = 0
-                await Pacer(rate: rate).run {
-                    n += 1
-                    do {
-                        let answer = try await node.call(service, .int(n), timeout: .seconds(10))
-                        report.count(answer == .int(2 * n) ? "answered" : "wrong")
-                    } catch let error as ServiceCallError {
-                        report.update { counts in
-                            counts["failed", default: 0] += 1
-                            counts["failed_\(error.code)", default: 0] += 1
+                await withTaskGroup(of: Void.self) { group in
+                    group.addTask { await Self.call(service, rate: rate, on: node, report: report, prefix: "") }
+                    if let flaky {
+                        group.addTask {
+                            await Self.call(flaky.service, rate: flaky.rate, on: node, report: report, prefix: "flaky_")
                         }
-                    } catch {
-                        report.count("failed")
                     }
                 }
             }
@@ -99,6 +92,33 @@ enum Role {
                 try? await Task.sleep(for: .seconds(Double.random(in: lifetime)))
                 if how == "kill" { kill(getpid(), SIGKILL) }
                 exit(1)
+            }
+        }
+    }
+}
+
+extension Role {
+    /// Calls `service` once a provider is known, until the task is cancelled.
+    static func call(_ service: String, rate: Double, on node: Node, report: Report, prefix: String) async {
+        guard await node.waitForProvider(service, timeout: .seconds(120)) else { return }
+        var n: Int64 = 0
+        await Pacer(rate: rate).run {
+            n += 1
+            do {
+                let answer = try await node.call(service, .int(n), timeout: .seconds(10))
+                report.count(prefix + (answer == .int(2 * n) ? "answered" : "wrong"))
+            } catch where Task.isCancelled {
+                return  // stopped by SIGUSR1 or the node's stop: not a failure of the call
+            } catch let error as ServiceCallError {
+                report.update { counts in
+                    counts[prefix + "failed", default: 0] += 1
+                    counts[prefix + "failed_\(error.code)", default: 0] += 1
+                }
+            } catch {
+                report.update { counts in
+                    counts[prefix + "failed", default: 0] += 1
+                    counts[prefix + "failed_\(type(of: error))", default: 0] += 1
+                }
             }
         }
     }
