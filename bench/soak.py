@@ -433,6 +433,11 @@ def main() -> None:
     args = parser.parse_args()
     if args.minutes <= 0:
         parser.error("--minutes must be more than 0")
+    for option in ("launch", "rosy", "node", "python"):
+        path = os.path.abspath(getattr(args, option))
+        if not os.access(path, os.X_OK):
+            parser.error(f"--{option} {getattr(args, option)}: no such executable")
+        setattr(args, option, path)
     if os.environ.get("ROSY_NETNS_INSIDE") != "1" or interfaces() != ["lo"]:
         parser.error("run me inside .ci/netns/run-in-netns (bench/soak does), never in the machine's network")
     result = run(args)

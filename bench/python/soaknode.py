@@ -93,6 +93,7 @@ async def caller(node, report: Report, service: str, rate: float) -> None:
         except asyncio.CancelledError:
             raise
         except Exception as error:
+            print(f"soak: call {n}: {type(error).__name__}: {error}", file=sys.stderr, flush=True)
             report.counts["failed"] += 1
             report.counts[f"failed_{type(error).__name__}"] += 1
 
@@ -106,6 +107,9 @@ async def listen(node, report: Report, topic: str) -> None:
             return
         report.counts["received"] += 1
         report.values.setdefault("first_seq", sequence)
+        previous = report.values.get("max_seq", 0)
+        if previous and sequence > previous + 1:
+            print(f"soak: {topic}: messages {previous + 1}...{sequence - 1} missing", file=sys.stderr, flush=True)
         if sequence <= report.values.get("max_seq", 0):
             report.counts["out_of_order"] += 1
         report.values["max_seq"] = max(sequence, report.values.get("max_seq", 0))

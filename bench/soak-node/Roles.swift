@@ -53,11 +53,14 @@ enum Role {
                     report.count("malformed")
                     return
                 }
-                let (first, highest, inOrder) = order.see(sequence)
+                let (first, previous, inOrder) = order.see(sequence)
+                if previous > 0 && sequence > previous + 1 {
+                    warn("\(topic): messages \(previous + 1)...\(sequence - 1) missing")
+                }
                 report.update { counts in
                     counts["received", default: 0] += 1
                     counts["first_seq"] = Int(first)
-                    counts["max_seq"] = Int(highest)
+                    counts["max_seq"] = Int(max(previous, sequence))
                     if !inOrder { counts["out_of_order", default: 0] += 1 }
                 }
             }
@@ -110,11 +113,14 @@ extension Role {
             } catch where Task.isCancelled {
                 return  // stopped by SIGUSR1 or the node's stop: not a failure of the call
             } catch let error as ServiceCallError {
+                // A stable pair's failure is news: say when it happened and why.
+                if prefix.isEmpty { warn("call \(n): \(error)") }
                 report.update { counts in
                     counts[prefix + "failed", default: 0] += 1
                     counts[prefix + "failed_\(error.code)", default: 0] += 1
                 }
             } catch {
+                if prefix.isEmpty { warn("call \(n): \(error)") }
                 report.update { counts in
                     counts[prefix + "failed", default: 0] += 1
                     counts[prefix + "failed_\(type(of: error))", default: 0] += 1
@@ -133,16 +139,21 @@ final class SequenceOrder: Sendable {
 
     private let seen = NIOLockedValueBox(Seen())
 
-    /// Records `sequence`; returns the first and highest seen so far, and whether it came
-    /// after every earlier one.
-    func see(_ sequence: Int64) -> (first: Int64, highest: Int64, inOrder: Bool) {
+    /// Records `sequence`; returns the first seen, the highest seen before this one, and
+    /// whether it came after every earlier one.
+    func see(_ sequence: Int64) -> (first: Int64, previousHighest: Int64, inOrder: Bool) {
         seen.withLockedValue { seen in
             if seen.first == nil { seen.first = sequence }
-            let inOrder = sequence > seen.highest
+            let previous = seen.highest
             seen.highest = max(seen.highest, sequence)
-            return (seen.first ?? sequence, seen.highest, inOrder)
+            return (seen.first ?? sequence, previous, sequence > previous)
         }
     }
+}
+
+/// A line on stderr, which rosy-launch keeps in the node's log with the time.
+func warn(_ line: String) {
+    FileHandle.standardError.write(Data("soak: \(line)\n".utf8))
 }
 
 struct SoakError: Error, CustomStringConvertible {
