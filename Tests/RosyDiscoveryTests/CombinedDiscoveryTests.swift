@@ -14,6 +14,18 @@ final class CombinedDiscoveryTests: XCTestCase {
         try? FileManager.default.removeItem(at: base)
     }
 
+    /// Two registry backends: the first (folder `local`) authoritative for removals, the
+    /// second (folder `stale`) standing for an mDNS cache.
+    func authoritativeAndStale() -> (CombinedDiscovery, URL, URL) {
+        let authoritativeBase = base.appendingPathComponent("local")
+        let staleBase = base.appendingPathComponent("stale")
+        let combined = CombinedDiscovery([
+            .init(LocalDiscovery(domainID: "d", baseDirectory: authoritativeBase), authoritativeForRemovals: true),
+            .init(LocalDiscovery(domainID: "d", baseDirectory: staleBase)),
+        ])
+        return (combined, authoritativeBase, staleBase)
+    }
+
     /// Two backends that both see every node (two registries, each node in both): each
     /// node is shown once, its update once, and its leave once.
     func testEachNodeIsShownOnce() async throws {
@@ -51,12 +63,7 @@ final class CombinedDiscoveryTests: XCTestCase {
     /// A removal reported by the authoritative backend wins over a backend that still
     /// lists the node (an mDNS cache does, until the TTL runs out).
     func testAuthoritativeRemovalWins() async throws {
-        let authoritativeBase = base.appendingPathComponent("local")
-        let staleBase = base.appendingPathComponent("stale")
-        let combined = CombinedDiscovery([
-            .init(LocalDiscovery(domainID: "d", baseDirectory: authoritativeBase), authoritativeForRemovals: true),
-            .init(LocalDiscovery(domainID: "d", baseDirectory: staleBase)),
-        ])
+        let (combined, authoritativeBase, staleBase) = authoritativeAndStale()
         let seen = MeshRecorder(combined.events)
         try await combined.register(testSpec("me"))
 
@@ -87,12 +94,7 @@ final class CombinedDiscoveryTests: XCTestCase {
     /// spec (an mDNS announcement sent before the node's last update) does not replace it:
     /// the soak saw a Swift node's topic vanish for 70 ms that way (bench/soak).
     func testAuthoritativeSpecWinsOverAnOlderCopy() async throws {
-        let authoritativeBase = base.appendingPathComponent("local")
-        let staleBase = base.appendingPathComponent("stale")
-        let combined = CombinedDiscovery([
-            .init(LocalDiscovery(domainID: "d", baseDirectory: authoritativeBase), authoritativeForRemovals: true),
-            .init(LocalDiscovery(domainID: "d", baseDirectory: staleBase)),
-        ])
+        let (combined, authoritativeBase, staleBase) = authoritativeAndStale()
         let seen = MeshRecorder(combined.events)
         try await combined.register(testSpec("me"))
 
