@@ -107,6 +107,12 @@ let package = Package(
             name: "rosy-bench-throughput", dependencies: ["Rosy", "RosyDiscovery", "RosyWire"],
             path: "bench/throughput"),
 
+        // The soak's Swift nodes (bench/soak, bench/README.md "Soak"): one role per process.
+        .executableTarget(
+            name: "rosy-soak-node",
+            dependencies: ["Rosy", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
+            path: "bench/soak-node"),
+
         // Codec throughput (not a test): swift run -c release wire-codec-bench
         .executableTarget(name: "wire-codec-bench", dependencies: ["RosyWire", .product(name: "NIOCore", package: "swift-nio")], path: "bench/wire-codecs"),
 

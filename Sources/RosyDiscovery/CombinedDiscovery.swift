@@ -8,7 +8,9 @@ import Synchronization
 /// A node stays in the mesh while any backend still reports it, except when a backend
 /// that is *authoritative for removals* (the local registry, which sees a same-host node
 /// die at once) reports it gone: then it leaves at once, and later reports of it from the
-/// other backends (an mDNS cache that has not expired yet) are ignored.
+/// other backends (an mDNS cache that has not expired yet) are ignored. While an
+/// authoritative backend reports a node, its spec is the one shown: the others' copies of
+/// it may be older (an mDNS announcement of the spec before the node's last update).
 ///
 /// ```swift
 /// let discovery = CombinedDiscovery([
@@ -108,15 +110,20 @@ struct Merger {
     private var shown: [UUID: MeshNodeSpec] = [:]
     /// Nodes an authoritative backend saw leave; other backends' reports of them are stale.
     private var departed: Set<UUID> = []
+    /// The backends that are authoritative.
+    private var authorities: Set<Int> = []
 
     /// The event to pass on for `event` from backend `index`, if any.
     mutating func apply(_ event: MeshEvent, from index: Int, authoritative: Bool) -> MeshEvent? {
+        if authoritative { authorities.insert(index) }
         switch event {
         case .upserted(let spec):
             let uuid = spec.id.uuid
             if departed.contains(uuid) && !authoritative { return nil }
             departed.remove(uuid)
             reporters[uuid, default: []].insert(index)
+            // An authoritative backend reports this node: its spec is the current one.
+            if !authoritative, reporters[uuid]?.isDisjoint(with: authorities) == false { return nil }
             guard shown[uuid] != spec else { return nil }
             shown[uuid] = spec
             return .upserted(spec)

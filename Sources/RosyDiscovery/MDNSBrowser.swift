@@ -141,7 +141,7 @@ final class MDNSBrowser: Sendable {
 
     private struct Instance {
         var lastSeen: Date
-        var blob: [UInt8]?
+        var txt = TXTFreshness()
         var spec: MeshNodeSpec?
     }
 
@@ -239,8 +239,13 @@ final class MDNSBrowser: Sendable {
             case .txt(let blob):
                 var instance = instances[instanceName] ?? Instance(lastSeen: now)
                 instance.lastSeen = now
-                if instance.blob != blob {
-                    instance.blob = blob
+                switch instance.txt.see(blob, at: now) {
+                case .same:
+                    break
+                case .suspect:
+                    // A late answer with a record the node has replaced, perhaps: ask again.
+                    changed = true
+                case .changed:
                     changed = true
                     do {
                         let spec = try SpecPickle.unpickle(try TXTBlob.decode(blob))
