@@ -3,9 +3,20 @@ import Rosy
 import RosyWire
 import Synchronization
 
-/// `rosy speedtest send|recv`, message for message as rosy 0.8.3's speedtest.
+/// `rosy speedtest send|recv`, line for line as rosy 0.8.3's speedtest, plus a summary line.
+///
+/// The sender sends on its node's executor, as rosy's sends on its node's event loop, and
+/// with `--sleep-time 0` checks the clock once per batch of messages instead of pausing
+/// after each one. Before `stop` a Swift sender tells a Swift receiver how many test
+/// messages it sent, on a topic of its own that Python's receiver does not listen to (its
+/// `stop` handler takes no arguments), so either side can still be Python.
 struct Speedtest {
     var options: SpeedtestOptions
+
+    /// The topic that carries the sender's count: `(count,)`, sent only when someone listens.
+    static let sentCountTopic = "speedtest-sent-count"
+    /// Messages sent between two looks at the clock when there is no sleep between sends.
+    static let batch = 64
 
     private func startNode(role: String) async throws -> Node {
         let options = options
@@ -20,7 +31,7 @@ struct Speedtest {
     }
 
     /// Sends `warmup` for 1 s, then `(time.time(), 'A' * size)` on the topic for the run
-    /// time, then `stop`; prints the messages sent per second.
+    /// time, then `stop`; prints the messages sent per second (as rosy) and a summary.
     func send() async throws {
         let node = try await startNode(role: "send")
         let topic = options.topic
@@ -31,11 +42,12 @@ struct Speedtest {
                 try Task.checkCancellation()
                 say("Running speed test for \(pythonFloatRepr(options.runTime))s with message_size=\(options.messageSize)...")
                 let payload = Value.string(String(repeating: "A", count: options.messageSize))
+                let perPause = options.sleepTime > 0 ? 1 : Self.batch
                 // On the node's own executor, as rosy's sender runs on its node's event loop.
                 try await withTaskExecutorPreference(node.taskExecutor) {
                     let warmupEnd = ContinuousClock.now + .seconds(1)
                     while ContinuousClock.now < warmupEnd {
-                        try await node.send("warmup", args: [])
+                        for _ in 0..<perPause { try await node.send("warmup", args: []) }
                         try await pause(options.sleepTime)
                     }
                     var count = 0
@@ -45,14 +57,22 @@ struct Speedtest {
                     while true {
                         end = ContinuousClock.now
                         if end - start >= runTime { break }
-                        let sendTime = Double(nanosecondsNow()) / 1e9
-                        try await node.send(topic, args: [.tuple([.double(sendTime), payload])])
-                        count += 1
+                        for _ in 0..<perPause {
+                            try await node.send(topic, args: [.tuple([.double(wallClockSeconds()), payload])])
+                        }
+                        count += perPause
                         try await pause(options.sleepTime)
+                    }
+                    if node.hasListeners(Self.sentCountTopic) {
+                        try await node.send(Self.sentCountTopic, args: [.int(Int64(count))])
                     }
                     try await node.send("stop", args: [])
                     let seconds = (end - start).seconds
-                    say("[\(NodeListing.display(node.id))] mps=\(Int((Double(count) / seconds).rounded()))")
+                    let mps = Double(count) / seconds
+                    let label = "[\(NodeListing.display(node.id))]"
+                    say("\(label) mps=\(Int(mps.rounded()))")
+                    say("\(label) Summary: messages=\(count) duration=\(fixed(seconds, 3))s mps=\(Int(mps.rounded())) "
+                        + "MB/s=\(fixed(mps * Double(options.messageSize) / 1e6, 3))")
                 }
             }
         } catch {
@@ -62,106 +82,59 @@ struct Speedtest {
         await node.stop()
     }
 
-    /// Counts test messages until `stop`: prints each second the count and messages per
-    /// second, and at the end messages per second, mean and p99 latency and bandwidth.
+    /// Counts test messages until `stop`; prints each second the count, messages per second
+    /// and mean latency (as rosy), then a summary with p50/p99 latency and messages lost.
     func receive() async throws {
         let node = try await startNode(role: "recv")
         let stats = SpeedStats()
-        let (stopped, stop) = AsyncStream.makeStream(of: Void.self)
+        let stopped = Atomic<Bool>(false)
         let label = "[\(NodeListing.display(node.id))]"
         try await node.listen("warmup") { _ in }
         try await node.listen(options.topic) { message in
-            let now = Double(nanosecondsNow()) / 1e9
+            let now = wallClockSeconds()
             guard let data = message.args.first?.arrayValue, data.count == 2,
                   let sent = data[0].doubleValue else { return }
             let size = data[1].stringValue?.utf8.count ?? data[1].bytesValue?.count ?? 0
             stats.record(latency: now - sent, bytes: size)
         }
+        try await node.listen(Self.sentCountTopic) { message in
+            if let count = message.args.first?.intValue { stats.senderSent(Int(count)) }
+        }
         try await node.listen("stop") { _ in
             say("\(label) Received stop signal")
-            stop.yield()
+            stopped.store(true, ordering: .releasing)
         }
         say("\(label) Listening to topic=\(options.topic.pythonQuoted); waiting for a sender...")
         do {
             try await Interruption.run {
-                let reporter = Task {
-                    var last = 0
-                    while !Task.isCancelled {
-                        try await Task.sleep(for: .seconds(1))
-                        let snapshot = stats.snapshot()
-                        if snapshot.count != last {
-                            say("\(label) Received message count: \(snapshot.count); mps=\(snapshot.count - last)")
-                            say("\(label) Avg latency: \(pythonFloatRepr(snapshot.meanLatency))s")
-                            last = snapshot.count
-                        }
+                // As rosy's loop: a line each second the count changed (the first second's
+                // too, count 0), and after `stop` the rest of that second and its line.
+                var last: Int?
+                while !stopped.load(ordering: .acquiring) {
+                    try await Task.sleep(for: .seconds(1))
+                    let snapshot = stats.snapshot()
+                    if snapshot.count != last {
+                        say("\(label) Received message count: \(snapshot.count); mps=\(snapshot.count - (last ?? 0))")
+                        say("\(label) Avg latency: \(pythonFloatRepr(snapshot.meanLatency))s")
+                        last = snapshot.count
                     }
                 }
-                for await _ in stopped { break }
-                reporter.cancel()
             }
         } catch {
             await node.stop()
             throw error
         }
         await node.stop()
-        say(stats.summary())
+        say(stats.summary(label: label))
     }
 
     private func pause(_ seconds: Double) async throws {
-        if seconds > 0 { try await Task.sleep(for: .seconds(seconds)) } else { await Task.yield() }
+        if seconds > 0 { try await Task.sleep(for: .seconds(seconds)) }
         try Task.checkCancellation()
     }
 }
 
-/// What the receiver measured.
-final class SpeedStats: Sendable {
-    private struct State {
-        var latencies: [Float] = []
-        var latencySum = 0.0
-        var bytes = 0
-        var first: ContinuousClock.Instant?
-        var last: ContinuousClock.Instant?
-    }
-
-    private let state = Mutex(State())
-
-    func record(latency: Double, bytes: Int) {
-        let now = ContinuousClock.now
-        state.withLock { s in
-            s.latencies.append(Float(latency))
-            s.latencySum += latency
-            s.bytes += bytes
-            if s.first == nil { s.first = now }
-            s.last = now
-        }
-    }
-
-    func snapshot() -> (count: Int, meanLatency: Double) {
-        state.withLock { s in (s.latencies.count, s.latencies.isEmpty ? 0 : s.latencySum / Double(s.latencies.count)) }
-    }
-
-    /// `messages=N duration=Ts mps=... mean_latency=...ms p99_latency=...ms bandwidth=...MB/s`
-    func summary() -> String {
-        state.withLock { s in
-            let count = s.latencies.count
-            guard count > 0, let first = s.first, let last = s.last else { return "No test messages received." }
-            let seconds = max((last - first).seconds, 1e-9)
-            let sorted = s.latencies.sorted()
-            let p99 = Double(sorted[min(count - 1, Int((Double(count) * 0.99).rounded(.up)) - 1)])
-            let mean = s.latencySum / Double(count)
-            let mps = count > 1 ? Double(count - 1) / seconds : Double(count)
-            let bandwidth = count > 1 ? Double(s.bytes) / seconds / 1e6 : 0
-            return "Received \(count) messages in \(format(seconds, 3))s: mps=\(Int(mps.rounded())) "
-                + "mean_latency=\(format(mean * 1000, 3))ms p99_latency=\(format(p99 * 1000, 3))ms "
-                + "bandwidth=\(format(bandwidth, 3))MB/s"
-        }
-    }
-}
-
-private func format(_ value: Double, _ decimals: Int) -> String {
-    String(format: "%.\(decimals)f", value)
-}
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+/// `time.time()`: seconds since 1970 as a Double.
+private func wallClockSeconds() -> Double {
+    Double(nanosecondsNow()) / 1e9
 }
