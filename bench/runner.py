@@ -27,6 +27,12 @@ ROOT = BENCH.parent
 SIZES = [0, 1000, 65536, 1048576]
 SOCKETS = ["unix", "tcp"]
 IMPLS = ["swift", "python", "raw"]
+# What users pick instead of rosy (bench/python/zenohbench.py, zmqbench.py): their Python APIs,
+# from PyPI into .venv-bench, over the same sockets, at the sizes of ALT_SIZES.
+ALTERNATIVES = ["zenoh", "zmq"]
+ALT_SIZES = [0, 1000, 1048576]
+# The `rosy speedtest` pair users run (bench/python/speedtest_pair.py), at these sizes.
+SPEEDTEST_SIZES = [0, 1000]
 # The window of the Swift session whose nodes busy-poll (rosy's BusyPolling).
 BUSY_POLL_US = 50
 
@@ -197,6 +203,48 @@ def swift_busy_poll_session(binary: str, sock: str, args) -> list[dict]:
     return rows
 
 
+def in_private_network(cmd: list[str]) -> list[str]:
+    """cmd inside a network namespace of its own with loopback up (and nothing else), so that
+    whatever a library scouts or multicasts stays off the machine's interfaces."""
+    return ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$@"', "sh"] + cmd
+
+
+def alternative_sessions(impl: str, python: str, sock: str, args) -> list[dict]:
+    """The rows of Zenoh (with its default shared memory, and without) or ZeroMQ for one
+    socket kind. ZeroMQ's Unix socket is its `ipc` transport; the rows say `unix`."""
+    sizes = ["--sizes", ",".join(str(size) for size in ALT_SIZES)]
+    if impl == "zenoh":
+        script = str(BENCH / "python" / "zenohbench.py")
+        variants = [["--shared-memory", "on"], ["--shared-memory", "off"]]
+        kind = sock
+    else:
+        script = str(BENCH / "python" / "zmqbench.py")
+        variants = [[]]
+        kind = "ipc" if sock == "unix" else sock
+    rows = []
+    for variant in variants:
+        got = run_lines(in_private_network([python, script, "--socket", kind] + variant + sizes
+                                           + common_flags(sock, args)[2:]), 300)
+        for row in got:
+            row["socket"] = sock
+            row["transport"] = kind
+        rows += got
+    return rows
+
+
+def speedtest_sessions(impl: str, rosy: str, python: str, sock: str, args) -> list[dict]:
+    """`rosy speedtest recv` + `rosy speedtest send` as users run them (Swift's `rosy`, or the
+    venv's Python `rosy`), in a private network namespace with mDNS on its loopback."""
+    rows = []
+    for size in SPEEDTEST_SIZES:
+        rows += run_lines(["unshare", "-n", str(BENCH / "lib" / "session"), "--mdns-host", python,
+                           "sh", "-c", "echo ready; exec sleep 3600", "--",
+                           python, str(BENCH / "python" / "speedtest_pair.py"), "--impl", impl,
+                           "--rosy", rosy, "--socket", sock, "--size", str(size),
+                           "--seconds", str(args.speedtest_seconds)], 120 + args.speedtest_seconds)
+    return rows
+
+
 # ---- the table ---------------------------------------------------------------------------
 
 
@@ -211,7 +259,7 @@ def launch_session(launch: str, python: str | None) -> list[dict]:
 
 def key_of(row: dict) -> tuple:
     case = row["case"]
-    if case in ("throughput", "throughput_plain"):
+    if case in ("throughput", "throughput_plain", "speedtest"):
         return (case, row["socket"], row["size"])
     if case in ("service", "service_plain", "service_await", "service_busypoll", "service-spin",
                 "nio_echo", "nio_echo_busypoll", "service_onecpu", "nio_echo_onecpu"):
@@ -227,9 +275,11 @@ def collect(rows: list[dict]) -> dict:
                        "driver_rss_kb", "recv_cpu_us_per_msg", "send_cpu_us_per_msg",
                        "recv_ctx_per_kmsg", "send_ctx_per_kmsg", "recv_cpu_us_per_call",
                        "send_cpu_us_per_call", "recv_ctx_per_call", "send_ctx_per_call",
-                       *LAUNCH_METRICS):
+                       "sent_mps", "mean_latency_ms", "p50_ms", "p99_ms", *LAUNCH_METRICS):
             if metric in row:
                 values[(row["impl"], key_of(row), metric)].append(row[metric])
+        if row.get("case") == "speedtest" and "lost" in row:  # a count, or "unknown"
+            values[(row["impl"], key_of(row), "lost")].append(row["lost"])
     return values
 
 
@@ -370,6 +420,62 @@ def render_cpu_table(values: dict) -> str:
             cpu = "–" if r is None or t is None else f"{r:,.1f} + {t:,.1f}"
             ctx = "–" if rc is None or sc is None else f"{rc:.2f} / {sc:.2f}"
             lines.append(f"| service 1 in flight {sock}{suffix} | {cpu} | {ctx} |")
+    return "\n".join(lines)
+
+
+def render_alternatives_table(values: dict) -> str:
+    """Swift rosy beside what users pick instead of it: Zenoh (its default configuration,
+    which moves payloads of 3 kB and more through shared memory, and with shared memory off)
+    and ZeroMQ PUSH/PULL. Throughput ratios are Swift rosy / the other (above 1: rosy ahead);
+    latency ratios are the other / Swift rosy (above 1: rosy's is lower, so rosy ahead)."""
+    others = (("zenoh", "Zenoh"), ("zenoh_noshm", "Zenoh, no shm"), ("zmq", "ZeroMQ"))
+    if not any(median(values, impl, ("throughput", sock, 0), "msgs_per_s") is not None
+               for impl, _ in others for sock in SOCKETS):
+        return ""
+    lines = ["| case | unit | Swift rosy | " + " | ".join(name for _, name in others) + " | "
+             + " | ".join(f"rosy/{name}" for _, name in others) + " | rosy ahead of all |",
+             "|---|---|---:|" + "---:|" * (2 * len(others)) + "---|"]
+
+    def row(label, unit, key, metric, higher_is_better):
+        s = median(values, "swift", key, metric)
+        got = [median(values, impl, key, metric) for impl, _ in others]
+        ratios = [ratio(s, o) if higher_is_better else ratio(o, s) for o in got]
+        ahead = None if s is None or any(o is None for o in got) else all(
+            (s > o) if higher_is_better else (s < o) for o in got)
+        verdict = "–" if ahead is None else ("yes" if ahead else "**no**")
+        lines.append(f"| {label} | {unit} | {fmt(s, unit)} | " + " | ".join(fmt(o, unit) for o in got)
+                     + " | " + " | ".join(ratios) + f" | {verdict} |")
+
+    for sock in SOCKETS:
+        for size in ALT_SIZES:
+            key = ("throughput", sock, size)
+            row(f"topic {size_label(size)} {sock}", "msg/s", key, "msgs_per_s", True)
+            if size >= 65536:
+                row(f"topic {size_label(size)} {sock}", "MB/s", key, "mb_per_s", True)
+        for metric in ("p50", "p99"):
+            row(f"latency {metric} @1k/s {sock}", "µs", ("latency", sock, None), f"{metric}_us", False)
+    return "\n".join(lines)
+
+
+def render_speedtest_table(values: dict) -> str:
+    """`rosy speedtest` pairs, Swift and Python: delivered messages/s, and the Swift pair
+    against bench's library rate for the same size and socket (the `throughput` row)."""
+    if not any(median(values, impl, ("speedtest", sock, size), "msgs_per_s") is not None
+               for impl in ("swift", "python") for sock in SOCKETS for size in SPEEDTEST_SIZES):
+        return ""
+    lines = ["| rosy speedtest pair | Swift msg/s | Python msg/s | Swift/Python | Swift library rate (topic row) "
+             "| speedtest / library | Swift mean / p50 / p99 latency, ms | Swift lost |",
+             "|---|---:|---:|---:|---:|---:|---|---|"]
+    for sock in SOCKETS:
+        for size in SPEEDTEST_SIZES:
+            key = ("speedtest", sock, size)
+            s, p = (median(values, impl, key, "msgs_per_s") for impl in ("swift", "python"))
+            lib = median(values, "swift", ("throughput", sock, size), "msgs_per_s")
+            lat = "/".join("–" if v is None else f"{v:.1f}" for v in (
+                median(values, "swift", key, m) for m in ("mean_latency_ms", "p50_ms", "p99_ms")))
+            lost = values.get(("swift", key, "lost"))
+            lines.append(f"| {size_label(size)} {sock} | {fmt(s, '')} | {fmt(p, '')} | {ratio(s, p)} "
+                         f"| {fmt(lib, '')} | {ratio(s, lib)} | {lat} | {', '.join(map(str, lost)) if lost else '–'} |")
     return "\n".join(lines)
 
 
@@ -559,6 +665,28 @@ def render_targets(values: dict, long_rows: list[dict]) -> str:
                 lines.append(f"| same, both ends on one CPU (taskset; Python too) "
                              f"| {fmt(o, 'calls/s')} calls/s, {ratio(o, po)}× Python on one CPU, "
                              f"{ratio(o, p)}× Python as above | {verdict(ok)} |")
+    for sock in SOCKETS:
+        for size in SPEEDTEST_SIZES:
+            key = ("speedtest", sock, size)
+            s, p = m("swift", key, "msgs_per_s"), m("python", key, "msgs_per_s")
+            lib = m("swift", ("throughput", sock, size), "msgs_per_s")
+            ok = None if s is None or p is None or lib is None else (s >= 30 * p and s >= 0.8 * lib)
+            lines.append(f"| rosy speedtest {size_label(size)} {sock}: ≥ 30× the Python pair and ≥ 80% of "
+                         f"the library rate | {fmt(s, 'msg/s')} msg/s, {ratio(s, p)}× Python, "
+                         f"{ratio(s, lib)} of {fmt(lib, 'msg/s')} | {verdict(ok)} |")
+    for impl, name in (("zenoh", "Zenoh"), ("zmq", "ZeroMQ")):
+        behind = []
+        for sock in SOCKETS:
+            for size in ALT_SIZES:
+                key = ("throughput", sock, size)
+                s, o = m("swift", key, "msgs_per_s"), m(impl, key, "msgs_per_s")
+                if s is not None and o is not None and s <= o:
+                    behind.append(f"{size_label(size)} {sock}")
+        measured = all(m(who, ("throughput", sock, size), "msgs_per_s") is not None
+                       for who in ("swift", impl) for sock in SOCKETS for size in ALT_SIZES)
+        lines.append(f"| Swift rosy ahead of {name} at every size (throughput) | "
+                     f"{'behind at ' + ', '.join(behind) if behind else ('ahead at all' if measured else 'not run')} "
+                     f"| {verdict(None if not measured else not behind)} |")
     s = m("swift", ("rss_at_rest", "unix", None), "rss_kb")
     d = m("swift", ("rss_at_rest", "unix", None), "driver_rss_kb")
     worst = max(x for x in (s, d, 0) if x is not None) if (s or d) else None
@@ -620,7 +748,11 @@ def main() -> None:
     parser.add_argument("--swift-discovery", choices=("default", "local"), default="local",
                         help="how the two Swift nodes find each other: the node's default, "
                              "or RosyDiscovery's LocalDiscovery alone")
-    parser.add_argument("--impls", default=",".join(IMPLS), help="comma list of swift,python,raw")
+    parser.add_argument("--rosy-cli", help="the release `rosy` command (the Swift `rosy speedtest` rows)")
+    parser.add_argument("--bench-python", help="python3 of .venv-bench (eclipse-zenoh, pyzmq): the Zenoh and ZeroMQ rows")
+    parser.add_argument("--speedtest-seconds", type=float, default=5.0, help="--run-time of a `rosy speedtest` pair")
+    parser.add_argument("--impls", default=",".join(IMPLS + ALTERNATIVES),
+                        help="comma list of swift,python,raw,zenoh,zmq")
     parser.add_argument("--json", type=Path, default=ROOT / ".build" / "bench" / "latest.jsonl",
                         help="where every measured row is written")
     args = parser.parse_args()
@@ -631,15 +763,20 @@ def main() -> None:
         if args.summary:
             print(render_summary(values))
             return
-        print(render_table(values), render_cpu_table(values), render_targets(values, long_rows),
-              render_launch_table(values), sep="\n\n")
+        print(*(t for t in (render_table(values), render_speedtest_table(values),
+                            render_alternatives_table(values), render_cpu_table(values),
+                            render_targets(values, long_rows), render_launch_table(values)) if t),
+              sep="\n\n")
         return
     if not args.raw or not args.python:
         parser.error("--raw and --python are required (bench/run passes them)")
 
-    impls = [i for i in args.impls.split(",") if i in IMPLS]
+    impls = [i for i in args.impls.split(",") if i in IMPLS + ALTERNATIVES]
     if "swift" in impls and not args.swift:
         impls.remove("swift")
+    if not args.bench_python:
+        impls = [i for i in impls if i not in ALTERNATIVES]
+    python_rosy = str(Path(args.python).parent / "rosy")
     started = time.time()
     print(f"machine: {machine()}", flush=True)
     rows: list[dict] = []
@@ -650,10 +787,15 @@ def main() -> None:
                 if impl == "raw":
                     got = raw_session(args.raw, sock, args) + one_cpu_rows(impl, args.raw, sock, args)
                 elif impl == "python":
-                    got = python_session(args.python, sock, args) + one_cpu_rows(impl, args.python, sock, args)
+                    got = (python_session(args.python, sock, args) + one_cpu_rows(impl, args.python, sock, args)
+                           + speedtest_sessions(impl, python_rosy, args.python, sock, args))
+                elif impl in ALTERNATIVES:
+                    got = alternative_sessions(impl, args.bench_python, sock, args)
                 else:
                     got = (swift_session(args.swift, sock, args) + swift_busy_poll_session(args.swift, sock, args)
                            + one_cpu_rows(impl, args.swift, sock, args) + nio_echo_session(args.swift, sock, args))
+                    if args.rosy_cli:
+                        got += speedtest_sessions(impl, args.rosy_cli, args.python, sock, args)
                 for row in got:
                     row["rep"] = rep
                 rows += got
@@ -683,6 +825,10 @@ def main() -> None:
     print(f"Machine: {machine()}")
     print()
     print(render_table(values))
+    for extra in (render_speedtest_table(values), render_alternatives_table(values)):
+        if extra:
+            print()
+            print(extra)
     print()
     print(render_cpu_table(values))
     print()
