@@ -174,12 +174,17 @@ def python_session(python: str, sock: str, args) -> list[dict]:
     script = str(BENCH / "python" / "pybench.py")
     cmd = ["unshare", "-n", str(BENCH / "lib" / "session"), "--mdns-host", python,
            python, script, "responder", "--socket", sock, "--",
-           python, script, "driver"] + common_flags(sock, args)
+           python, script, "driver"] + common_flags(sock, args) + only_throughput(args)
     return run_lines(cmd, 600)
 
 
+def only_throughput(args) -> list[str]:
+    """`--only speedtest`: the library rows the speedtest table compares with, alone."""
+    return ["--cases", "throughput", "--sizes", ",".join(map(str, SPEEDTEST_SIZES))] if args.only == "speedtest" else []
+
+
 def swift_session(binary: str, sock: str, args, long_run: bool = False) -> list[dict]:
-    flags = common_flags(sock, args)
+    flags = common_flags(sock, args) + only_throughput(args)
     if long_run:
         flags += ["--long-run", str(args.long_seconds)]
     discovery = ["--discovery", args.swift_discovery]
@@ -234,11 +239,12 @@ def alternative_sessions(impl: str, python: str, sock: str, args) -> list[dict]:
 
 def speedtest_sessions(impl: str, rosy: str, python: str, sock: str, args) -> list[dict]:
     """`rosy speedtest recv` + `rosy speedtest send` as users run them (Swift's `rosy`, or the
-    venv's Python `rosy`), in a private network namespace with mDNS on its loopback."""
+    venv's Python `rosy`), on a host as users have it: a private network namespace with its
+    own host name, dbus and avahi-daemon (.ci/netns/run-in-netns), so that a TCP address
+    `<host>.local` resolves through mDNS as on a robot."""
     rows = []
     for size in SPEEDTEST_SIZES:
-        rows += run_lines(["unshare", "-n", str(BENCH / "lib" / "session"), "--mdns-host", python,
-                           "sh", "-c", "echo ready; exec sleep 3600", "--",
+        rows += run_lines([str(ROOT / ".ci" / "netns" / "run-in-netns"), "--hostname", "speedtest", "--",
                            python, str(BENCH / "python" / "speedtest_pair.py"), "--impl", impl,
                            "--rosy", rosy, "--socket", sock, "--size", str(size),
                            "--seconds", str(args.speedtest_seconds)], 120 + args.speedtest_seconds)
@@ -750,6 +756,8 @@ def main() -> None:
                              "or RosyDiscovery's LocalDiscovery alone")
     parser.add_argument("--rosy-cli", help="the release `rosy` command (the Swift `rosy speedtest` rows)")
     parser.add_argument("--bench-python", help="python3 of .venv-bench (eclipse-zenoh, pyzmq): the Zenoh and ZeroMQ rows")
+    parser.add_argument("--only", choices=("speedtest",),
+                        help="speedtest: only the `rosy speedtest` pairs and the topic rows of their sizes")
     parser.add_argument("--speedtest-seconds", type=float, default=5.0, help="--run-time of a `rosy speedtest` pair")
     parser.add_argument("--impls", default=",".join(IMPLS + ALTERNATIVES),
                         help="comma list of swift,python,raw,zenoh,zmq")
@@ -774,8 +782,10 @@ def main() -> None:
     impls = [i for i in args.impls.split(",") if i in IMPLS + ALTERNATIVES]
     if "swift" in impls and not args.swift:
         impls.remove("swift")
-    if not args.bench_python:
+    if not args.bench_python or args.only == "speedtest":
         impls = [i for i in impls if i not in ALTERNATIVES]
+    if args.only == "speedtest":
+        impls = [i for i in impls if i != "raw"]
     python_rosy = str(Path(args.python).parent / "rosy")
     started = time.time()
     print(f"machine: {machine()}", flush=True)
@@ -784,7 +794,11 @@ def main() -> None:
         for impl in impls:
             for sock in SOCKETS:
                 print(f"[rep {rep}/{args.reps}] {impl} {sock} ...", flush=True)
-                if impl == "raw":
+                if args.only == "speedtest":
+                    session = swift_session(args.swift, sock, args) if impl == "swift" else python_session(args.python, sock, args)
+                    got = session + speedtest_sessions(impl, args.rosy_cli if impl == "swift" else python_rosy,
+                                                       args.python, sock, args)
+                elif impl == "raw":
                     got = raw_session(args.raw, sock, args) + one_cpu_rows(impl, args.raw, sock, args)
                 elif impl == "python":
                     got = (python_session(args.python, sock, args) + one_cpu_rows(impl, args.python, sock, args)
@@ -799,7 +813,7 @@ def main() -> None:
                 for row in got:
                     row["rep"] = rep
                 rows += got
-        if args.launch and "swift" in impls:
+        if args.launch and "swift" in impls and not args.only:
             print(f"[rep {rep}/{args.reps}] supervisor (rosy-launch"
                   f"{', Python rosy launch' if 'python' in impls else ''}) ...", flush=True)
             got = launch_session(args.launch, args.python if "python" in impls else None)
