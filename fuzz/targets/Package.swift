@@ -1,19 +1,24 @@
 // swift-tools-version:6.0
+import Foundation
 import PackageDescription
 
 // The fuzz executables: one per target of RosyFuzzing (Sources/RosyFuzzing), each a libFuzzer
 // entry point and nothing else. Build and run them with `fuzz/run`, which builds with
-//   swift build --package-path fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library
+//   swift build --package-path fuzz/targets -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library
 // (libFuzzer brings `main`; the sanitizer flags reach every module, the parent package's too).
+// A package by path is known by its folder's name (the checkout's, which varies): this one's
+// is "targets", the parent's is read from where this file is.
+let rosy = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().lastPathComponent.lowercased()
 let targets = ["frame", "pickle", "json", "msgpack", "mcap", "bag", "mdns", "txt", "launch", "literal"]
 
 let package = Package(
     name: "rosy-fuzz",
-    dependencies: [.package(name: "rosy", path: "..")],
+    dependencies: [.package(path: "../..")],
     targets: targets.map { name in
         .executableTarget(
             name: "fuzz-\(name)",
-            dependencies: [.product(name: "RosyFuzzing", package: "rosy")],
+            dependencies: [.product(name: "RosyFuzzing", package: rosy)],
             path: "Sources/fuzz-\(name)")
     },
     swiftLanguageModes: [.v6]
