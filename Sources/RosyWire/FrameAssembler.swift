@@ -126,15 +126,14 @@ public struct FrameAssembler<Decoder: SizedFrameDecoder> {
     /// frame is moved at most a few times and memory follows the bytes that arrived.
     private func reserve(_ gathered: inout ByteBuffer, total: Int) {
         guard gathered.capacity < total else { return }
-        let awaited = decoder.awaitedBytes ?? 0
-        let wanted = max(total, min(awaited, max(gathered.capacity * 2, Self.upfrontLimit)))
-        gathered.reserveCapacity(wanted + Self.slack)
+        let whole = (decoder.awaitedBytes ?? 0) + Self.slack
+        gathered.reserveCapacity(max(total + Self.slack, min(whole, max(gathered.capacity * 2, Self.upfrontLimit))))
     }
 
     /// The rest of a read, an incomplete frame, copied into a buffer sized for the whole frame
     /// as far as it is known (up to ``upfrontLimit`` before its bytes are there).
     private mutating func keep(_ input: inout ByteBuffer) -> ByteBuffer {
-        let capacity = max(min(decoder.awaitedBytes ?? 0, Self.upfrontLimit), input.readableBytes) + Self.slack
+        let capacity = max(min((decoder.awaitedBytes ?? 0) + Self.slack, Self.upfrontLimit), input.readableBytes + Self.slack)
         var gathered = reusedBuffer(capacity: capacity) ?? allocator.buffer(capacity: capacity)
         gathered.writeBuffer(&input)
         return gathered
