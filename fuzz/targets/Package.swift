@@ -2,10 +2,10 @@
 import Foundation
 import PackageDescription
 
-// The fuzz executables: one per target of RosyFuzzing (Sources/RosyFuzzing), each a libFuzzer
-// entry point and nothing else. Build and run them with `fuzz/run`, which builds with
+// The fuzz executables: one per target of RosyFuzzing (Sources/RosyFuzzing), each starting
+// libFuzzer's driver (FuzzDriver) on its target and nothing else. `fuzz/run` builds them with
 //   swift build --package-path fuzz/targets -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library
-// (libFuzzer brings `main`; the sanitizer flags reach every module, the parent package's too).
+// (the sanitizer flags reach every module, the parent package's too).
 // A package by path is known by its folder's name (the checkout's, which varies): this one's
 // is "targets", the parent's is read from where this file is.
 let rosy = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -15,11 +15,10 @@ let targets = ["frame", "pickle", "json", "msgpack", "mcap", "bag", "mdns", "txt
 let package = Package(
     name: "rosy-fuzz",
     dependencies: [.package(path: "../..")],
-    targets: targets.map { name in
-        .executableTarget(
-            name: "fuzz-\(name)",
-            dependencies: [.product(name: "RosyFuzzing", package: rosy)],
-            path: "Sources/fuzz-\(name)")
+    targets: [
+        .target(name: "FuzzDriver", dependencies: [.product(name: "RosyFuzzing", package: rosy)]),
+    ] + targets.map { name in
+        .executableTarget(name: "fuzz-\(name)", dependencies: ["FuzzDriver"], path: "Sources/fuzz-\(name)")
     },
     swiftLanguageModes: [.v6]
 )

@@ -1,22 +1,7 @@
-import RosyFuzzing
+import FuzzDriver
 
-/// libFuzzer's entry point: one input into `FuzzTarget.literal`.
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzOne(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
-    FuzzTarget.literal.run(start, count)
-    return 0
-}
-
-/// The program's start: SwiftPM links an executable's `main` to `<module>_main`, so this
-/// hands the command line to libFuzzer's driver.
+/// libFuzzer on `FuzzTarget.literal` (SwiftPM links `main` to `<module>_main`).
 @_cdecl("fuzz_literal_main")
 public func start(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var argc = argc
-    var argv = argv
-    return LLVMFuzzerRunDriver(&argc, &argv, fuzzOne)
+    FuzzDriver.run(.literal, argc, argv)
 }
-
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ test: @convention(c) (UnsafeRawPointer?, Int) -> CInt) -> CInt
