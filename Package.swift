@@ -10,6 +10,7 @@ import PackageDescription
 //   Rosy           transport and node API                           NIOPosix
 //   RosyLaunch     the supervisor: config, spawn, state machine, logs, control
 //   RosyCLI        the `rosy` command's subcommands
+//   RosyFuzzing    the readers of hostile input as fuzz targets (fuzz/run)
 //   rosy, rosy-launch, examples/*: thin executables
 let package = Package(
     name: "rosy",
@@ -18,6 +19,8 @@ let package = Package(
         .library(name: "Rosy", targets: ["Rosy"]),
         .library(name: "RosyWire", targets: ["RosyWire"]),
         .library(name: "RosyLaunch", targets: ["RosyLaunch"]),
+        // The readers of hostile input as functions from bytes, for fuzz/Package.swift.
+        .library(name: "RosyFuzzing", targets: ["RosyFuzzing"]),
         .executable(name: "rosy", targets: ["rosy"]),
         .executable(name: "rosy-launch", targets: ["rosy-launch"]),
     ],
@@ -90,6 +93,14 @@ let package = Package(
                 .product(name: "CompressNIO", package: "compress-nio"),
             ]
         ),
+        // One function per fuzz target (fuzz/run, fuzz/Package.swift), and the corpus replay test.
+        .target(
+            name: "RosyFuzzing",
+            dependencies: [
+                "RosyWire", "RosyDiscovery", "RosyLaunch", "RosyCLI",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         .target(name: "RosyTestSupport", path: "Sources/RosyTestSupport"),
         .executableTarget(name: "rosy", dependencies: ["RosyCLI"]),
         .executableTarget(name: "rosy-launch", dependencies: ["RosyLaunch"]),
@@ -143,6 +154,10 @@ let package = Package(
         .testTarget(
             name: "RosyTests",
             dependencies: ["RosyTestSupport", "Rosy", "RosyWire", "RosyDiscovery", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .testTarget(
+            name: "RosyFuzzingTests",
+            dependencies: ["RosyTestSupport", "RosyFuzzing"]
         ),
         .testTarget(
             name: "RosyLaunchTests",

@@ -304,7 +304,7 @@ public final class Node: Sendable {
     private func createLink(to spec: MeshNodeSpec) -> PeerLink {
         let created = PeerLink(spec: spec, settings: PeerLink.Settings(
             group: homeLoop, capacity: max(1, options.outboxCapacity), byteCapacity: max(1, options.outboxByteCapacity),
-            timeToLive: options.outboxTimeToLive, maximumMessageSize: options.maximumMessageSize,
+            timeToLive: options.outboxTimeToLive, maximumMessageSize: options.maxFrameSize,
             logger: logger, homeExecutor: homeExecutor))
         return links.withLock { links in
             let link = links.byID[spec.id.uuid] ?? created

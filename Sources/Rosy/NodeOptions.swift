@@ -41,8 +41,18 @@ public struct NodeOptions: Sendable {
     public var outboxByteCapacity = 8 * 1024 * 1024
     /// A topic message not written to its peer within this time is dropped with a warning.
     public var outboxTimeToLive: TimeAmount = .seconds(5)
-    /// The largest frame this node accepts from a peer; a larger one closes that connection.
-    public var maximumMessageSize = defaultMaximumMessageSize
+    /// The largest frame this node accepts from a peer (default 64 MiB): a frame whose header
+    /// claims more closes that connection with one logged line, before any of its data is
+    /// read or memory reserved for it; the node goes on serving its other peers. A frame in
+    /// progress holds at most 4 MiB before its bytes arrive, then no more than twice what
+    /// arrived. Service responses this node reads are held to the same bound.
+    public var maxFrameSize = defaultMaximumMessageSize
+    /// The former name of ``maxFrameSize``.
+    @available(*, deprecated, renamed: "maxFrameSize")
+    public var maximumMessageSize: Int {
+        get { maxFrameSize }
+        set { maxFrameSize = newValue }
+    }
     /// The event loops for sockets. Default: NIO's shared singleton group; with
     /// `ROSY_BUSY_POLL_US` set to a number of microseconds, one loop that polls that long
     /// before it sleeps, shared by the process's nodes (``BusyPolling``).

@@ -108,7 +108,7 @@ final class NodeServers: Sendable {
     private func bootstrap(tcp: Bool) -> ServerBootstrap {
         let dispatcher = self.dispatcher
         let logger = self.logger
-        let maximumMessageSize = options.maximumMessageSize
+        let maximumMessageSize = options.maxFrameSize
         var bootstrap = ServerBootstrap(group: options.eventLoopGroup)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)

@@ -248,7 +248,7 @@ final class MDNSBrowser: Sendable {
                 case .changed:
                     changed = true
                     do {
-                        let spec = try SpecPickle.unpickle(try TXTBlob.decode(blob))
+                        let spec = try MDNSPacketReading.spec(inTXT: blob)
                         if instance.spec != spec {
                             instance.spec = spec
                             onEvent(.upserted(spec))

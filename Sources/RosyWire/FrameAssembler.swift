@@ -16,6 +16,11 @@ public protocol SizedFrameDecoder: NIOSingleStepByteToMessageDecoder {
 /// The buffers of large frames (up to 4 MiB) are used again once their receivers let go of
 /// them (up to ``spareLimit`` per assembler, which it holds until it goes away).
 ///
+/// A header is a claim, not bytes: memory is reserved up front for at most
+/// ``upfrontLimit`` bytes of a frame (4 MiB); a larger frame's buffer grows as its bytes
+/// arrive, at most doubling what arrived. A peer that claims 60 MiB and sends ten bytes holds
+/// 4 MiB, and one that claims more than the decoder's `maximumMessageSize` is refused at once.
+///
 /// ```swift
 /// var assembler = FrameAssembler(InboundFrameDecoder(maximumMessageSize: limit))
 /// try assembler.process(bytesRead) { frame in handle(frame) }
@@ -40,6 +45,9 @@ public struct FrameAssembler<Decoder: SizedFrameDecoder> {
     /// Buffers larger than this are not kept: one huge message must not stay resident.
     static var reuseCeiling: Int { 4 * 1024 * 1024 }
 
+    /// The most memory reserved for a frame before its bytes arrive.
+    static var upfrontLimit: Int { 4 * 1024 * 1024 }
+
     /// Room left after the awaited bytes of a gathered frame: the few fields after a large
     /// data item (a keyword count, a name, a length) then fit without growing the buffer.
     static var slack: Int { 512 }
@@ -51,6 +59,9 @@ public struct FrameAssembler<Decoder: SizedFrameDecoder> {
 
     /// Bytes held of a frame that is not complete yet.
     public var bufferedBytes: Int { partial?.readableBytes ?? 0 }
+
+    /// Memory reserved for the frame being gathered (its buffer's capacity; 0 between frames).
+    public var reservedBytes: Int { partial?.capacity ?? 0 }
 
     /// Bytes the frame being gathered still needs at least (0 between frames).
     public var missingBytes: Int {
@@ -111,17 +122,18 @@ public struct FrameAssembler<Decoder: SizedFrameDecoder> {
     }
 
     /// Makes room for `total` bytes in `gathered` (which is ours alone, read index 0); when
-    /// it grows, it grows to the awaited size and more, so a frame is moved at most a few times.
+    /// it grows, it grows to the awaited size (or twice its size, when that is less), so a
+    /// frame is moved at most a few times and memory follows the bytes that arrived.
     private func reserve(_ gathered: inout ByteBuffer, total: Int) {
         guard gathered.capacity < total else { return }
-        let wanted = max(total, decoder.awaitedBytes ?? 0)
-        gathered.reserveCapacity(max(wanted + Self.slack, gathered.capacity * 2))
+        let whole = (decoder.awaitedBytes ?? 0) + Self.slack
+        gathered.reserveCapacity(max(total + Self.slack, min(whole, max(gathered.capacity * 2, Self.upfrontLimit))))
     }
 
     /// The rest of a read, an incomplete frame, copied into a buffer sized for the whole frame
-    /// as far as it is known.
+    /// as far as it is known (up to ``upfrontLimit`` before its bytes are there).
     private mutating func keep(_ input: inout ByteBuffer) -> ByteBuffer {
-        let capacity = max(decoder.awaitedBytes ?? 0, input.readableBytes) + Self.slack
+        let capacity = max(min((decoder.awaitedBytes ?? 0) + Self.slack, Self.upfrontLimit), input.readableBytes + Self.slack)
         var gathered = reusedBuffer(capacity: capacity) ?? allocator.buffer(capacity: capacity)
         gathered.writeBuffer(&input)
         return gathered

@@ -39,11 +39,14 @@ enum FrameDecoderState: Sendable, Hashable {
 
     /// For a cumulation buffer that `ByteToMessageHandler` grows read by read: once the frame
     /// being read is known to need more room than the buffer has, moves its bytes into a buffer
-    /// sized for the whole frame, so that the reads which follow are appended without the
-    /// buffer being grown (and copied) again and again.
+    /// sized for the whole frame (or twice the bytes there, up to 4 MiB at least, when that is
+    /// less: a header claims, the bytes are what arrived), so that the reads which follow are
+    /// appended without the buffer being grown (and copied) again and again.
     func makeRoom(in buffer: inout ByteBuffer) {
         guard let awaited = awaitedBytes, awaited > buffer.capacity - buffer.readerIndex else { return }
-        var room = ByteBufferAllocator().buffer(capacity: awaited + 512)
+        let wanted = min(awaited, max(2 * buffer.readableBytes, 4 * 1024 * 1024))
+        guard wanted > buffer.capacity - buffer.readerIndex else { return }
+        var room = ByteBufferAllocator().buffer(capacity: wanted + 512)
         room.writeBuffer(&buffer)
         buffer = room
     }
@@ -55,8 +58,8 @@ enum FrameDecoderState: Sendable, Hashable {
     }
 }
 
-/// The default largest frame a decoder accepts: 256 MiB.
-public let defaultMaximumMessageSize = 256 * 1024 * 1024
+/// The default largest frame a decoder accepts: 64 MiB (`NodeOptions.maxFrameSize`).
+public let defaultMaximumMessageSize = 64 * 1024 * 1024
 
 /// Decodes what clients send to a node's server: topic messages and service requests.
 ///

@@ -65,3 +65,19 @@ final class DamagedRecordingTests: XCTestCase {
         }
     }
 }
+
+/// Inputs the MCAP fuzz target (fuzz/run) found, each fixed; the files are in
+/// fuzz/regressions/mcap/ and replayed by CorpusReplayTests too.
+final class MCAPFuzzRegressionTests: XCTestCase {
+    /// A zstd chunk of a few hundred bytes that claims 256 MiB uncompressed: refused before
+    /// the 256 MiB are allocated (it was, and libFuzzer reported out-of-memory).
+    func testAChunkThatClaimsMoreThanItsBytesCanHoldIsRefused() throws {
+        let file = TestSupport.packageRoot.appendingPathComponent("fuzz/regressions/mcap/chunk-claims-256-mib-uncompressed")
+        let bytes = Array(try Data(contentsOf: file))
+        XCTAssertThrowsError(try RecordingReaders.readMCAP(bytes)) { error in
+            XCTAssertTrue("\(error)".contains("cannot hold"), "\(error)")
+        }
+        XCTAssertThrowsError(try MCAPCompression.zstd.decompress([1, 2, 3], size: 1 << 30))
+        XCTAssertThrowsError(try MCAPCompression.lz4.decompress([1, 2, 3], size: 1 << 20))
+    }
+}

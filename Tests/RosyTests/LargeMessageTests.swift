@@ -125,7 +125,7 @@ final class LargeMessageTests: XCTestCase {
         let mesh = InProcessMesh()
         let lines = LogLines()
         var receiverOptions = NodeOptions.inProcess(mesh, tcp: true, unix: false)
-        receiverOptions.maximumMessageSize = 100_000
+        receiverOptions.maxFrameSize = 100_000
         receiverOptions.logger = Logger(label: "receiver") { _ in lines }
         let receiver = try await Node.start(name: "receiver", options: receiverOptions)
         let sender = try await Node.start(name: "sender", options: .inProcess(mesh))

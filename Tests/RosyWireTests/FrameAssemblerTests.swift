@@ -136,6 +136,26 @@ final class FrameAssemblerTests: XCTestCase {
         XCTAssertEqual(frames, [])
     }
 
+    /// A header that claims 60 MiB (under the limit) reserves 4 MiB, not 60, until the bytes
+    /// come; then the buffer grows with them, and the frame still comes out whole.
+    func testAClaimedSizeReservesNoMoreThanFourMebibytesBeforeItsBytesArrive() throws {
+        let claimed = 60 << 20
+        var assembler = FrameAssembler(InboundFrameDecoder())
+        var frames: [InboundFrame] = []
+        let header: [UInt8] = [0x74, 1, 0x78, 1] + withUnsafeBytes(of: UInt32(claimed).littleEndian, Array.init)
+        try assembler.process(ByteBuffer(bytes: header + [0x80, 5])) { frames.append($0) }
+        XCTAssertEqual(assembler.missingBytes, claimed - 2)
+        XCTAssertLessThanOrEqual(assembler.reservedBytes, 4 << 20)
+        let piece = ByteBuffer(repeating: 0x41, count: 1 << 20)
+        for _ in 0..<8 { try assembler.process(piece) { frames.append($0) } }
+        XCTAssertLessThanOrEqual(assembler.reservedBytes, 2 * assembler.bufferedBytes + 1024, "grows with what arrived")
+        var rest = ByteBuffer(repeating: 0x41, count: claimed - 2 - 8 << 20)
+        rest.writeInteger(UInt8(0))
+        try assembler.process(rest) { frames.append($0) }
+        guard frames.count == 1, case .topicMessage(let message) = frames[0] else { return XCTFail("\(frames.count) frames") }
+        XCTAssertEqual(message.arguments.args.first?.readableBytes, claimed)
+    }
+
     func testAStreamThatEndsInsideAFrameIsAnError() throws {
         var assembler = FrameAssembler(InboundFrameDecoder())
         var frame = try topicFrame("topic", [.bytes(Array(repeating: 1, count: 10_000))])

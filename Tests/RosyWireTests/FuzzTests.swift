@@ -135,3 +135,16 @@ final class FuzzTests: XCTestCase {
         XCTAssertFalse(decodeOutcome([0xDB, 0xFF, 0xFF, 0xFF, 0xFF, 0x61], MsgpackCodec()))
     }
 }
+
+/// Inputs the fuzz targets (fuzz/run) found crashing a reader, each fixed; the files are in
+/// fuzz/regressions/<target>/ and replayed by CorpusReplayTests too.
+final class FuzzRegressionTests: XCTestCase {
+    /// A protocol-0 `PUT` with a negative memo index (`p-3\n`) trapped on the memo array.
+    func testAPickleThatPutsAtANegativeMemoIndexIsACodecError() throws {
+        let bytes = Array("(lp0\n(dp-3\na.".utf8)
+        XCTAssertThrowsError(try PickleReader().readValue(bytes)) { error in
+            XCTAssertTrue("\(error)".contains("negative"), "\(error)")
+        }
+        XCTAssertThrowsError(try PickleReader().read(bytes))
+    }
+}

@@ -286,6 +286,7 @@ struct PickleMachine {
     }
 
     mutating func put(_ index: Int) throws {
+        guard index >= 0 else { throw Self.error("memo index \(index) is negative") }
         guard index <= maxMemoIndex else { throw Self.error("memo index \(index) too large") }
         let id = try top()
         if index == memo.count {  // MEMOIZE's usual case: the next index

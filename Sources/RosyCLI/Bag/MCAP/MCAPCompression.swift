@@ -47,9 +47,23 @@ enum MCAPCompression: String, CaseIterable, Sendable {
         }
     }
 
+    /// The most bytes one compressed byte can stand for: zstd turns a 128 KiB block of one
+    /// byte into 4 bytes, an LZ4 sequence carries at most 255 bytes per byte of length.
+    var maximumRatio: Int {
+        switch self {
+        case .none: 1
+        case .zstd: 1 << 15
+        case .lz4: 256
+        }
+    }
+
     /// The chunk's records from `data`, which must decompress to exactly `size` bytes (the
-    /// chunk's `uncompressed_size`); anything else is a corrupt chunk.
+    /// chunk's `uncompressed_size`); anything else is a corrupt chunk. A `size` that `data`
+    /// cannot hold, even at ``maximumRatio``, is refused before anything is allocated for it.
     func decompress(_ data: ArraySlice<UInt8>, size: Int) throws -> [UInt8] {
+        guard size <= data.count * maximumRatio + 1024 else {
+            throw MCAPError("corrupt MCAP chunk: \(data.count) \(rawValue.isEmpty ? "uncompressed" : rawValue) bytes cannot hold the \(size) it claims")
+        }
         switch self {
         case .none:
             guard data.count == size else { throw MCAPError("corrupt MCAP chunk: wrong size") }
