@@ -299,8 +299,10 @@ def summarize(soak: Soak, final_status: dict, warm_index, seconds: float, warmup
 
     topics = []
     for pair, talker, listener in TOPIC_PAIRS:
-        sent = counts.get(talker, {}).get("sent", 0)
         got = counts.get(listener, {})
+        # A message received was sent: a talker stopped within its send counts it there, not
+        # in "sent" (Python's `await node.send` is cancelled after the write).
+        sent = max(counts.get(talker, {}).get("sent", 0), got.get("max_seq", 0))
         received, first = got.get("received", 0), got.get("first_seq", 1)
         # Messages sent before the listener's link existed (the talker starts as soon as any
         # listener is known, a crasher maybe) are not losses while both ends were up.

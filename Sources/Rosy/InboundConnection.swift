@@ -171,12 +171,22 @@ final class InboundConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
         }
         Task(executorPreference: executor) {
             var cache = InboundDispatcher.ListenerCache()
+            var closing = false  // data that could not be decoded came: nothing more is delivered
             while let batch = await inbox.next() {
                 var bytes = 0
                 for frame in batch {
                     bytes += TopicInbox.size(of: frame)
-                    if let (listener, message) = dispatcher.prepare(frame, cache: &cache) {
+                    if closing { continue }
+                    switch dispatcher.prepare(frame, cache: &cache) {
+                    case .deliver(let listener, let message):
                         await dispatcher.deliver(message, to: listener)
+                    case .unheard:
+                        break
+                    case .undecodable(let error):
+                        closing = true
+                        eventLoop.execute {
+                            loopBoundSelf.value.fail(context: loopBoundContext.value, error: error)
+                        }
                     }
                 }
                 inbox.consumed(count: batch.count, bytes: bytes)

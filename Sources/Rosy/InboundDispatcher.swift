@@ -118,19 +118,29 @@ final class InboundDispatcher: Sendable {
 
     // MARK: Delivery
 
-    /// The listener of a message's topic and the decoded message, or `nil` (logged) when
-    /// nobody listens or the data cannot be decoded.
-    func prepare(_ frame: TopicMessageFrame, cache: inout ListenerCache) -> (TopicListenerBox, TopicMessage)? {
+    /// What becomes of a topic message that arrived.
+    enum Prepared {
+        /// Decoded, for its listener.
+        case deliver(TopicListenerBox, TopicMessage)
+        /// Nobody here listens to its topic (logged): dropped.
+        case unheard
+        /// Its data cannot be decoded (logged): the peer lies or speaks another codec, so
+        /// its connection is closed, as Python rosy closes it.
+        case undecodable(any Error)
+    }
+
+    /// The listener of a message's topic and the decoded message, or why there is none.
+    func prepare(_ frame: TopicMessageFrame, cache: inout ListenerCache) -> Prepared {
         guard let listener = listener(for: frame.topic, cache: &cache) else {
             logger.warning("Received message for topic=\(frame.topic) but no listener is registered; dropped")
-            return nil
+            return .unheard
         }
         do {
             let (args, kwargs) = try decode(frame.arguments)
-            return (listener, TopicMessage(topic: frame.topic, args: args, kwargs: kwargs))
+            return .deliver(listener, TopicMessage(topic: frame.topic, args: args, kwargs: kwargs))
         } catch {
-            logger.error("Dropped a message on topic=\(frame.topic) that could not be decoded: \(error)")
-            return nil
+            logger.error("Closing a connection: a message on topic=\(frame.topic) could not be decoded: \(error)")
+            return .undecodable(error)
         }
     }
 
