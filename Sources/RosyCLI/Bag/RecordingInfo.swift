@@ -1,4 +1,5 @@
 import Foundation
+import RosyWire
 
 /// What `rosy bag info` prints about a recording, in rosy's layout:
 ///

@@ -7,19 +7,10 @@ import RosyWire
 /// receive time.
 enum MCAPRecordingFormat {
     static let schema = MCAPWriter.Schema(
-        name: "rosy.Message",
-        encoding: "jsonschema",
-        data: Array("""
-        {"title":"rosy.Message","description":"A rosy topic message: positional and keyword arguments.",\
-        "type":"object","properties":{"args":{"type":"array"},"kwargs":{"type":"object"}},\
-        "required":["args","kwargs"]}
-        """.utf8))
+        name: MessageJSON.schemaName, encoding: "jsonschema", data: Array(MessageJSON.schema.utf8))
 
     static func messageData(_ message: RecordedMessage) -> [UInt8] {
-        var kwargs = OrderedDictionary<Value, Value>()
-        for (key, value) in message.kwargs { kwargs[.string(key)] = value }
-        let object: Value = .dict([.string("args"): .list(message.args), .string("kwargs"): .dict(kwargs)])
-        return Array(object.jsonText.utf8)
+        Array(MessageJSON.text(args: message.args, kwargs: message.kwargs).utf8)
     }
 
     /// The rosy messages of an MCAP file read by ``MCAPReader``.
@@ -33,25 +24,14 @@ enum MCAPRecordingFormat {
             guard channel.messageEncoding == "json" else {
                 throw MCAPError("channel '\(channel.topic)' has message encoding '\(channel.messageEncoding)'; rosy reads only 'json'")
             }
-            let value: Value
+            let arguments: (args: [Value], kwargs: Kwargs)
             do {
-                var buffer = ByteBuffer(bytes: message.data)
-                value = try JSONCodec().decode(&buffer)
+                arguments = try MessageJSON.arguments(from: message.data)
             } catch {
                 throw MCAPError("a message on '\(channel.topic)': \(error)")
             }
-            var args: [Value] = []
-            var kwargs = OrderedDictionary<String, Value>()
-            if let object = value.dictValue {
-                args = object[.string("args")]?.arrayValue ?? []
-                for (key, value) in object[.string("kwargs")]?.dictValue ?? [:] {
-                    if let key = key.stringValue { kwargs[key] = value }
-                }
-            } else {
-                args = [value]  // a plain JSON message from another tool: one argument
-            }
             let time = Int64(clamping: message.logTime)
-            messages.append(RecordedMessage(time: time, topic: channel.topic, args: args, kwargs: kwargs))
+            messages.append(RecordedMessage(time: time, topic: channel.topic, args: arguments.args, kwargs: arguments.kwargs))
         }
         return messages
     }

@@ -1,5 +1,3 @@
-import RosyWire
-
 extension Value {
     /// The value as Python's `repr()` prints it, as rosy's `topic echo` shows arguments:
     ///
@@ -58,8 +56,9 @@ extension Value {
 }
 
 /// Python's `repr(float)`: the shortest text that reads back to the same double,
-/// with `.0` on whole numbers and an exponent below 1e-4 or from 1e16 on.
-func pythonFloatRepr(_ d: Double) -> String {
+/// with `.0` on whole numbers and an exponent below 1e-4 or from 1e16 on:
+/// `pythonFloatRepr(1)` is `"1.0"`, `pythonFloatRepr(1e-5)` is `"1e-05"`.
+public func pythonFloatRepr(_ d: Double) -> String {
     if d.isNaN { return "nan" }
     if d.isInfinite { return d < 0 ? "-inf" : "inf" }
     if d == 0 { return d.sign == .minus ? "-0.0" : "0.0" }
@@ -105,8 +104,9 @@ private func shortestDigits(_ d: Double) -> (String, Int) {
     return (digits, point)
 }
 
-/// Python's `repr(str)`: single quotes unless the text has a `'` and no `"`.
-func pythonStringRepr(_ s: String) -> String {
+/// Python's `repr(str)`: single quotes unless the text has a `'` and no `"`:
+/// `pythonStringRepr("it's")` is `"it's"` in double quotes.
+public func pythonStringRepr(_ s: String) -> String {
     let quote: Unicode.Scalar = s.unicodeScalars.contains("'") && !s.unicodeScalars.contains("\"") ? "\"" : "'"
     var out = String(quote)
     for c in s.unicodeScalars {

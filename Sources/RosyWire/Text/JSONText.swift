@@ -1,8 +1,7 @@
-import OrderedCollections
-import RosyWire
 
 extension Value {
-    /// The value as compact JSON text, for `topic echo --json` and MCAP message data.
+    /// The value as compact JSON text, for `topic echo --json`, MCAP message data and the
+    /// Foxglove bridge.
     ///
     /// Unlike ``JSONCodec`` (which, as orjson, refuses what JSON cannot carry), this
     /// always writes something, so any message can be printed and recorded.
