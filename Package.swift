@@ -9,6 +9,7 @@ import PackageDescription
 //   RosyDiscovery  Discovery protocol, local registry, Avahi, mDNS reader
 //   Rosy           transport and node API                           NIOPosix
 //   RosyLaunch     the supervisor: config, spawn, state machine, logs, control
+//   RosyFoxglove   the Foxglove WebSocket bridge (`rosy foxglove`)     NIOWebSocket
 //   RosyCLI        the `rosy` command's subcommands
 //   RosyFuzzing    the readers of hostile input as fuzz targets (fuzz/run)
 //   rosy, rosy-launch, examples/*: thin executables
@@ -83,10 +84,24 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // The Foxglove WebSocket protocol (foxglove.websocket.v1) served from the mesh.
+        .target(
+            name: "RosyFoxglove",
+            dependencies: [
+                "Rosy", "RosyWire",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
+            ]
+        ),
         .target(
             name: "RosyCLI",
             dependencies: [
-                "Rosy", "RosyDiscovery", "RosyWire", "RosyLaunch", "CZstd", "CLZ4",
+                "Rosy", "RosyDiscovery", "RosyWire", "RosyLaunch", "RosyFoxglove", "CZstd", "CLZ4",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -162,6 +177,13 @@ let package = Package(
         .testTarget(
             name: "RosyLaunchTests",
             dependencies: ["RosyTestSupport", "RosyLaunch"]
+        ),
+        .testTarget(
+            name: "RosyFoxgloveTests",
+            dependencies: [
+                "RosyTestSupport", "RosyFoxglove", "Rosy", "RosyWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "RosyCLITests",

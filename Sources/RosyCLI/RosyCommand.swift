@@ -24,7 +24,7 @@ public struct RosyCommand: AsyncParsableCommand {
         version: version,
         subcommands: [
             NodeCommand.self, TopicCommand.self, ServiceCommand.self,
-            LaunchCommand.self, BagCommand.self, SpeedtestCommand.self,
+            LaunchCommand.self, BagCommand.self, SpeedtestCommand.self, FoxgloveCommand.self,
         ]
     )
 
