@@ -137,7 +137,7 @@ final class InboundDispatcher: Sendable {
         }
         do {
             let (args, kwargs) = try decode(frame.arguments)
-            return .deliver(listener, TopicMessage(topic: frame.topic, args: args, kwargs: kwargs))
+            return .deliver(listener, TopicMessage(topic: frame.topic, args: args, kwargs: kwargs, wireSize: frame.encodedSize))
         } catch {
             logger.error("Closing a connection: a message on topic=\(frame.topic) could not be decoded: \(error)")
             return .undecodable(error)

@@ -60,6 +60,22 @@ public struct TopicMessageFrame: Sendable, Hashable {
         self.topic = topic
         self.arguments = arguments
     }
+
+    /// The frame's size on the wire, in bytes: the prefix, the topic, the counts, and each
+    /// data item and keyword name with its length (computed from the parts, no copy).
+    ///
+    /// ```swift
+    /// var buffer = ByteBuffer()
+    /// try FrameEncoder.writeTopicMessage(topic: "t", args: [1], kwargs: Kwargs(), codec: codec, into: &buffer)
+    /// // the decoded frame's encodedSize == buffer.readableBytes
+    /// ```
+    public var encodedSize: Int {
+        // 't', the topic's u8 length, the u8 counts of args and kwargs.
+        var bytes = 4 + topic.utf8.count
+        for arg in arguments.args { bytes += 4 + arg.readableBytes }
+        for kwarg in arguments.kwargs { bytes += 1 + kwarg.name.utf8.count + 4 + kwarg.data.readableBytes }
+        return bytes
+    }
 }
 
 /// A service request: prefix `s`, a request id (per connection), the service, args and kwargs.

@@ -32,6 +32,20 @@ final class FrameDecoderTests: XCTestCase {
         XCTAssertEqual(Array(failure.readableBytesView), [7, 0, 0xEE, 2, 0, 0x6E, 0x6F])
     }
 
+    func testEncodedSizeOfADecodedTopicFrameIsItsLengthOnTheWire() throws {
+        for (topic, args, kwargs) in [("t", [Value](), [String: Value]()), ("some-topic", ["hello", 42, .bytes([1, 2, 3])], [:]),
+                                      ("é-topic", [.list([1, 2])], ["name": "world", "pi": .double(3.14)])] {
+            // Pickle: lists too (the test codec has none).
+            var buffer = ByteBuffer()
+            try FrameEncoder.writeTopicMessage(topic: topic, args: args, kwargs: kwargs.sorted { $0.key < $1.key },
+                                               codec: PickleCodec(), into: &buffer)
+            let length = buffer.readableBytes
+            var decoder = InboundFrameDecoder()
+            guard case .topicMessage(let frame)? = try decoder.decode(buffer: &buffer) else { return XCTFail("no topic frame") }
+            XCTAssertEqual(frame.encodedSize, length, topic)
+        }
+    }
+
     func testInboundDecoderWithVerifier() throws {
         let pairs: [(ByteBuffer, [InboundFrame])] = [
             (try topicFrame("some-topic", ["hello"], ["name": "world"]), [
