@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NIOCore
 import Rosy
 import RosyFoxglove
 import RosyWire
@@ -38,10 +39,8 @@ struct FoxgloveCommand: AsyncParsableCommand {
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
         for topic in topics {
-            do {
-                try FrameEncoder.validateName(topic)
-            } catch {
-                throw ValidationError("'\(topic)' is not a topic name: \(error)")
+            if let problem = TopicName.problem(with: topic) {
+                throw ValidationError("--topics '\(topic)' is not a topic name: \(problem)")
             }
         }
     }
@@ -55,7 +54,7 @@ struct FoxgloveCommand: AsyncParsableCommand {
             server = try await FoxgloveServer.start(bridge: bridge, host: address, port: port)
         } catch {
             await node.stop()
-            throw CLIError("cannot listen on \(address):\(port): \(error)")
+            throw CLIError("cannot listen on \(address):\(port): \(Self.reason(error))")
         }
         let shown = address.contains(":") ? "[\(address)]" : address
         say("Foxglove bridge on ws://\(shown):\(server.port) for domain \(node.domainID.pythonQuoted) (Ctrl+C stops)")
@@ -68,5 +67,11 @@ struct FoxgloveCommand: AsyncParsableCommand {
         try await Interruption.run { await bridge.run() }
         try? await server.close()
         await node.stop()
+    }
+
+    /// The system's words for a failed bind ("Address already in use"), else the error itself.
+    private static func reason(_ error: any Error) -> String {
+        if let error = error as? IOError { return String(cString: strerror(error.errnoCode)) }
+        return "\(error)"
     }
 }

@@ -127,7 +127,7 @@ extension TopicCommand {
         var topic: String
 
         func validate() throws {
-            if let problem = TopicRateMonitor.problem(withTopic: topic) { throw ValidationError(problem) }
+            if let problem = TopicName.problem(with: topic) { throw ValidationError(problem) }
             guard window >= 1 else { throw ValidationError("--window must be 1 or more") }
         }
 
@@ -170,7 +170,7 @@ extension TopicCommand {
         var topic: String
 
         func validate() throws {
-            if let problem = TopicRateMonitor.problem(withTopic: topic) { throw ValidationError(problem) }
+            if let problem = TopicName.problem(with: topic) { throw ValidationError(problem) }
             guard window >= 2 else { throw ValidationError("--window must be 2 or more (a bandwidth needs two messages)") }
         }
 

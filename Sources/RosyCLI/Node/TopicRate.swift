@@ -187,19 +187,8 @@ struct TopicRateMonitor {
     var window: Int
     var json: Bool
 
-    /// A topic name `listen` takes: not empty, at most 255 bytes of UTF-8; else the reason.
-    static func problem(withTopic topic: String) -> String? {
-        if topic.isEmpty { return "the topic name is empty" }
-        do {
-            try FrameEncoder.validateName(topic)
-        } catch {
-            return "bad topic name: \(error)"
-        }
-        return nil
-    }
-
     func run() async throws {
-        if let problem = Self.problem(withTopic: topic) { throw CLIError(problem) }
+        if let problem = TopicName.problem(with: topic) { throw CLIError(problem) }
         let meter = TopicRateMeter(capacity: measure == .rate ? window + 1 : window)
         let node = try await NodeSession.start(name: name, common: common)
         do {
