@@ -168,7 +168,8 @@ let package = Package(
         ),
         .testTarget(
             name: "RosyTests",
-            dependencies: ["RosyTestSupport", "Rosy", "RosyWire", "RosyDiscovery", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["RosyTestSupport", "Rosy", "RosyWire", "RosyDiscovery", .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]
         ),
         .testTarget(
             name: "RosyFuzzingTests",

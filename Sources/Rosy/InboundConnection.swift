@@ -197,6 +197,11 @@ final class InboundConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
         self.loopBoundSelf = nil
+        // The inbox's resume closure holds this handler and its context (so the channel and
+        // its pipeline): dropping the inbox here breaks that cycle. The consumer task keeps
+        // its own reference until it has handled what is queued.
+        inbox?.finish()
+        inbox = nil
         // Answers that will never be written no longer hold up a stopping node.
         dispatcher.requestsInFlight.subtract(taskAnswersUnwritten, ordering: .relaxed)
         taskAnswersUnwritten = 0

@@ -49,6 +49,8 @@ final class PeerLink: Sendable {
         /// The outbox stayed full for ``PeerLink/stallLimit`` with no progress.
         var stalled = false
         var lastConnectFailure: NIODeadline?
+        /// Connection attempts that failed in a row (0 once one succeeds or the spec changes).
+        var failedAttempts = 0
         var dropped = 0
         var lastDropWarning: NIODeadline = .uptimeNanoseconds(0)
     }
@@ -58,8 +60,12 @@ final class PeerLink: Sendable {
     /// How long a sender waits for a full outbox to drain before the peer counts as stalled
     /// (then the oldest message is dropped, as Python rosy does, until the peer catches up).
     static let stallLimit = TimeAmount.milliseconds(500)
-    /// After a failed connection attempt, topic messages are dropped (not retried) this long.
-    static let reconnectDelay = TimeAmount.milliseconds(100)
+    /// After a failed connection attempt, topic messages are dropped (not retried) for
+    /// 100 ms, doubling with each failure in a row up to 3.2 s: a peer that is gone without a
+    /// goodbye (killed; until discovery drops it) is not dialled ten times a second.
+    static func reconnectDelay(afterFailures failures: Int) -> TimeAmount {
+        .milliseconds(100 << Int64(min(max(failures, 1), 6) - 1))
+    }
 
     let nodeID: NodeID
     private let state: Mutex<State>
@@ -73,7 +79,11 @@ final class PeerLink: Sendable {
 
     /// The peer's connection specs changed (used from the next connection on).
     func update(_ spec: MeshNodeSpec) {
-        state.withLock { $0.spec = spec }
+        state.withLock { state in
+            // New addresses may be reachable: try them at once.
+            if state.spec.connectionSpecs != spec.connectionSpecs { state.failedAttempts = 0 }
+            state.spec = spec
+        }
     }
 
     // MARK: Topic messages
@@ -149,7 +159,7 @@ final class PeerLink: Sendable {
             }
             // Right after a failed attempt, drop instead of hammering a peer that is gone.
             if state.connection.isIdle, let failedAt = state.lastConnectFailure,
-               NIODeadline.now() - failedAt < Self.reconnectDelay {
+               NIODeadline.now() - failedAt < Self.reconnectDelay(afterFailures: state.failedAttempts) {
                 noteDrop(&state)
                 return .done
             }
@@ -320,6 +330,7 @@ final class PeerLink: Sendable {
             if connection.isClosed.load(ordering: .sequentiallyConsistent) { return .failed }
             state.connection = .connected(connection)
             state.lastConnectFailure = nil
+            state.failedAttempts = 0
             let waiters = state.connectionWaiters
             state.connectionWaiters = []
             let drain = !state.outbox.isEmpty && !state.drainScheduled
@@ -341,6 +352,7 @@ final class PeerLink: Sendable {
         let (dropped, connectionWaiters, spaceWaiters) = state.withLock { state in
             state.connection = .idle
             state.lastConnectFailure = NIODeadline.now()
+            state.failedAttempts += 1
             state.drainScheduled = false
             let dropped = state.outbox.count
             state.outbox.removeAll()

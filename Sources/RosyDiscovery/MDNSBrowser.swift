@@ -16,6 +16,7 @@ import Glibc
 final class MDNSBrowser: Sendable {
     static let queryInterval: TimeInterval = 10
     static let staleAfter: TimeInterval = 35
+    static let largestDatagram = 65_535
 
     private let serviceName: String     // "_rosy-<hash>._tcp.local"
     private let ownUUID: Locked<UUID?>
@@ -149,7 +150,10 @@ final class MDNSBrowser: Sendable {
         var instances: [String: Instance] = [:]
         var warnedBlobs: Set<[UInt8]> = []
         var lastMalformedWarning = Date.distantPast
-        var buffer = [UInt8](repeating: 0, count: 9000)
+        var lastTruncatedWarning = Date.distantPast
+        // The largest UDP payload: an mDNS response on loopback (MTU 65536) may be far above
+        // the 9000 bytes RFC 6762 allows on other links; a cut one would lose its last records.
+        var buffer = [UInt8](repeating: 0, count: Self.largestDatagram)
         let started = Date()
         var nextQuery = started
         var queriesSent = 0
@@ -178,8 +182,16 @@ final class MDNSBrowser: Sendable {
             if fds[1].revents != 0 { return }
             guard fds[0].revents != 0 else { continue }
             while true {
-                let count = recv(socketFD, &buffer, buffer.count, Int32(MSG_DONTWAIT))
+                // MSG_TRUNC: the datagram's real length, also when it did not fit.
+                let count = recv(socketFD, &buffer, buffer.count, Int32(MSG_DONTWAIT) | Int32(MSG_TRUNC))
                 guard count > 0 else { break }
+                guard count <= buffer.count else {
+                    if Date().timeIntervalSince(lastTruncatedWarning) > 60 {
+                        logger.warning("ignoring an mDNS packet of \(count) bytes, more than the \(buffer.count) read")
+                        lastTruncatedWarning = Date()
+                    }
+                    continue
+                }
                 let message: DNSMessage
                 do {
                     message = try DNSMessage(parsing: Array(buffer[0..<count]))

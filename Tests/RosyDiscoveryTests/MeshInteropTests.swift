@@ -227,6 +227,44 @@ final class MeshInteropTests: XCTestCase {
         XCTAssertTrue(result.stdout.contains(" after-junk host=alpha topics=py-topic"), result.stdout)
     }
 
+    /// A response larger than 9000 bytes (loopback's MTU is 65536; RFC 6762 allows such
+    /// packets where the link does) is read whole: the node in its last records is seen.
+    func testLargeResponseIsReadWhole() throws {
+        let result = try runInNamespace(#"""
+            (sleep 60) | $PROBE watch --backend avahi --domain default > watch.out 2>&1 &
+            until grep -q "avahi-daemon is running" watch.out; do sleep 0.1; done
+            sleep 1
+            $PY - <<'PY'
+            import socket, struct, uuid
+            from rosy.discovery.zeroconf import GzipPickleNodeSpecCodec
+            from rosy.specs import MeshNodeSpec, NodeId, UnixConnectionSpec
+            t = '_rosy-6b01bd89a8._tcp.local'
+            def name(n): return b''.join(bytes([len(l)]) + l.encode() for l in n.split('.')) + b'\0'
+            def record(n, kind, data): return name(n) + struct.pack('!HHIH', kind, 0x8001, 30, len(data)) + data
+            def txt(text): return b''.join(bytes([len(text[i:i + 250])]) + text[i:i + 250] for i in range(0, len(text), 250))
+            padding = [record(f'pad{i}._other._tcp.local', 16, txt(b'x' * 1000)) for i in range(14)]
+            spec = MeshNodeSpec(NodeId('big-packet', 'alpha', uuid.uuid4()), [UnixConnectionSpec('/tmp/none.sock', 'alpha')],
+                                {'big-topic'}, set())
+            n = f'{spec.id.uuid}.{t}'
+            blob = GzipPickleNodeSpecCodec().encode(spec)
+            records = padding + [record(t, 12, name(n)), record(n, 16, blob)]
+            packet = struct.pack('!HHHHHH', 0, 0x8400, 0, len(records), 0, 0) + b''.join(records)
+            assert len(packet) > 14000, len(packet)
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton('127.0.0.1'))
+            s.sendto(packet, ('224.0.0.251', 5353))
+            print('sent', len(packet), 'bytes')
+            PY
+            sleep 1
+            kill %1
+            cat watch.out
+            """#)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("sent 1"), result.stdout)
+        XCTAssertTrue(result.stdout.contains(" big-packet host=alpha topics=big-topic"), result.stdout)
+        XCTAssertFalse(result.stdout.contains("ignoring a malformed mDNS packet"), result.stdout)
+    }
+
     /// Two hosts on a veth link (`.ci/netns/two-hosts`), each with its own avahi-daemon:
     /// Python on beta lists the Swift node of alpha and alpha's browser sees beta's Python
     /// node; after the link goes down and up, beta lists the Swift node again; a Python

@@ -11,6 +11,11 @@ The same roles, arguments and counts as the Swift rosy-soak-node (bench/soak-nod
 rosy-launch appends `--name NAME`; the domain comes from ROSY_DOMAIN_ID (or --domain-id).
 SIGUSR1 stops sending and calling and writes the counts; SIGINT or SIGTERM writes them
 again and stops the node. The counts go to $SOAK_OUT/NAME.json (stdout without SOAK_OUT).
+
+With SOAK_TRACEMALLOC=SECONDS (bench/soak --tracemalloc SECONDS) the node traces Python's
+allocations, takes a snapshot SECONDS after it starts (after the warm-up) and, when it is
+stopped, writes what was allocated since then and is still alive, by file and by source
+line, to $SOAK_OUT/NAME.tracemalloc.txt: where the memory a long run adds lives.
 """
 
 import argparse
@@ -20,6 +25,7 @@ import os
 import random
 import signal
 import sys
+import tracemalloc
 from collections import Counter
 
 from rosy import build_node
@@ -46,6 +52,38 @@ class Report:
         with open(path + ".tmp", "w") as f:
             json.dump(data, f, sort_keys=True)
         os.replace(path + ".tmp", path)
+
+
+class AllocationTrace:
+    """SOAK_TRACEMALLOC: a snapshot after the warm-up, compared with one at SIGUSR1."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.after = float(os.environ.get("SOAK_TRACEMALLOC") or 0)
+        self.baseline = None
+        if self.after > 0:
+            tracemalloc.start(8)
+
+    async def take_baseline(self) -> None:
+        if self.after > 0:
+            await asyncio.sleep(self.after)
+            self.baseline = tracemalloc.take_snapshot()
+
+    def write(self) -> None:
+        if self.baseline is None or not os.environ.get("SOAK_OUT"):
+            return
+        now = tracemalloc.take_snapshot()
+        lines = [f"{self.name}: live Python allocations, now against {self.after:g} s after the start",
+                 f"traced now {tracemalloc.get_traced_memory()[0] / 1024:.0f} KiB", "", "by file:"]
+        for stat in now.compare_to(self.baseline, "filename")[:15]:
+            lines.append(f"  {stat.size_diff / 1024:+9.1f} KiB {stat.count_diff:+7d} blocks  {stat.traceback[0].filename}")
+        lines += ["", "by line (most recent frame first, 4 frames):"]
+        for stat in now.compare_to(self.baseline, "traceback")[:12]:
+            lines.append(f"  {stat.size_diff / 1024:+9.1f} KiB {stat.count_diff:+7d} blocks")
+            for frame in list(stat.traceback)[-1:-5:-1]:
+                lines.append(f"      {frame.filename}:{frame.lineno}")
+        with open(os.path.join(os.environ["SOAK_OUT"], f"{self.name}.tracemalloc.txt"), "w") as f:
+            f.write("\n".join(lines) + "\n")
 
 
 async def paced(rate: float, step) -> None:
@@ -156,6 +194,8 @@ def parse(argv: list[str]):
 async def main() -> None:
     args = parse(sys.argv[1:])
     report = Report(args.name, args.role)
+    trace = AllocationTrace(args.name)
+    baseline = asyncio.create_task(trace.take_baseline())
     options = {"domain_id": args.domain_id} if args.domain_id else {}
     words = args.words
     async with await build_node(args.name, **options) as node:
@@ -191,9 +231,11 @@ async def main() -> None:
             loop.add_signal_handler(number, stop.set)
         report.write("started")
         await stop.wait()
+        trace.write()
         if work is not None:
             work.cancel()
             await asyncio.gather(work, return_exceptions=True)
+    baseline.cancel()
     report.write("stopped")
 
 

@@ -60,7 +60,9 @@ enum Role {
                 report.update { counts in
                     counts["received", default: 0] += 1
                     counts["first_seq"] = Int(first)
-                    counts["max_seq"] = Int(max(previous, sequence))
+                    // Under the same lock as "received": two deliveries that overlap
+                    // (a link replaced while the old one drains) cannot lower it.
+                    counts["max_seq"] = max(counts["max_seq"] ?? 0, Int(sequence))
                     if !inOrder { counts["out_of_order", default: 0] += 1 }
                 }
             }
