@@ -108,19 +108,28 @@ public final class CombinedDiscovery: Discovery {
 struct Merger {
     private var reporters: [UUID: Set<Int>] = [:]
     private var shown: [UUID: MeshNodeSpec] = [:]
-    /// Nodes an authoritative backend saw leave; other backends' reports of them are stale.
-    private var departed: Set<UUID> = []
+    /// Nodes an authoritative backend saw leave, and when: other backends' reports of them
+    /// are stale. Kept for ``Merger/departedMemory``, far longer than any backend reports a
+    /// node that is gone (an mDNS cache: one TTL), so that the set stays small in a mesh
+    /// that never stops (the soak: a departure or two every second).
+    private var departed: [UUID: ContinuousClock.Instant] = [:]
+    private var nextPrune: ContinuousClock.Instant?
+    static let departedMemory: Duration = .seconds(300)
+    /// How many departed nodes are remembered (for tests).
+    var departedCount: Int { departed.count }
     /// The backends that are authoritative.
     private var authorities: Set<Int> = []
 
     /// The event to pass on for `event` from backend `index`, if any.
-    mutating func apply(_ event: MeshEvent, from index: Int, authoritative: Bool) -> MeshEvent? {
+    mutating func apply(_ event: MeshEvent, from index: Int, authoritative: Bool,
+                        now: ContinuousClock.Instant = .now) -> MeshEvent? {
         if authoritative { authorities.insert(index) }
+        if let nextPrune, now >= nextPrune { pruneDeparted(now: now) }
         switch event {
         case .upserted(let spec):
             let uuid = spec.id.uuid
-            if departed.contains(uuid) && !authoritative { return nil }
-            departed.remove(uuid)
+            if departed[uuid] != nil && !authoritative { return nil }
+            departed[uuid] = nil
             reporters[uuid, default: []].insert(index)
             // An authoritative backend reports this node: its spec is the current one.
             if !authoritative, reporters[uuid]?.isDisjoint(with: authorities) == false { return nil }
@@ -131,7 +140,8 @@ struct Merger {
             let uuid = id.uuid
             guard reporters[uuid]?.remove(index) != nil else { return nil }
             if authoritative {
-                departed.insert(uuid)
+                departed[uuid] = now
+                if nextPrune == nil { nextPrune = now + Self.departedMemory }
                 reporters[uuid] = nil
             }
             guard reporters[uuid]?.isEmpty ?? true else { return nil }
@@ -139,6 +149,13 @@ struct Merger {
             guard let spec = shown.removeValue(forKey: uuid) else { return nil }
             return .removed(spec.id)
         }
+    }
+
+    /// Forgets the nodes that departed more than ``departedMemory`` ago.
+    private mutating func pruneDeparted(now: ContinuousClock.Instant) {
+        departed = departed.filter { now - $0.value < Self.departedMemory }
+        // At most one pass over them per half memory: each is kept 300 to 450 s.
+        nextPrune = departed.isEmpty ? nil : now + Self.departedMemory / 2
     }
 
     /// Forgets backend `index`; returns the nodes no backend reports any more.
