@@ -14,13 +14,20 @@ struct DNSMessage: Sendable {
 
     /// A query (id 0, as mDNS does) for the `PTR` records of `name`, e.g. `_rosy-6b01bd89a8._tcp.local`.
     static func query(ptr name: String) -> [UInt8] {
-        var out: [UInt8] = [0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0]
-        for label in name.split(separator: ".") {
-            let bytes = Array(label.utf8.prefix(63))
-            out.append(UInt8(bytes.count))
-            out += bytes
+        query([(name, typePTR)])
+    }
+
+    /// A query (id 0, QM: answers by multicast) with one question per name and type.
+    static func query(_ questions: [(name: String, type: UInt16)]) -> [UInt8] {
+        var out: [UInt8] = [0, 0, 0, 0, UInt8(questions.count >> 8), UInt8(questions.count & 0xFF), 0, 0, 0, 0, 0, 0]
+        for (name, type) in questions {
+            for label in name.split(separator: ".") {
+                let bytes = Array(label.utf8.prefix(63))
+                out.append(UInt8(bytes.count))
+                out += bytes
+            }
+            out += [0, UInt8(type >> 8), UInt8(type & 0xFF), 0, 1]  // root, type, class IN
         }
-        out += [0, 0, UInt8(typePTR), 0, 1]  // root, type PTR, class IN (QM)
         return out
     }
 

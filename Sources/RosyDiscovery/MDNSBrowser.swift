@@ -144,7 +144,18 @@ final class MDNSBrowser: Sendable {
         var lastSeen: Date
         var txt = TXTFreshness()
         var spec: MeshNodeSpec?
+        /// When its TXT record was last asked for, while none has come; at first, when the
+        /// instance was first seen (its TXT is often in the same or the next packet).
+        var txtAsked: Date
+
+        init(lastSeen: Date) {
+            self.lastSeen = lastSeen
+            self.txtAsked = lastSeen.addingTimeInterval(0.2 - MDNSBrowser.resolveInterval)
+        }
     }
+
+    /// How often the TXT record of an instance seen without one is asked for.
+    static let resolveInterval: TimeInterval = 0.5
 
     private func run() {
         var instances: [String: Instance] = [:]
@@ -175,6 +186,7 @@ final class MDNSBrowser: Sendable {
                 logger.debug("mDNS: \(name) not confirmed for \(Int(Self.staleAfter)) s, dropping it")
                 remove(name, from: &instances)
             }
+            askForMissingTXT(&instances)
             fds[0].revents = 0
             fds[1].revents = 0
             let ready = poll(&fds, 2, 500)
@@ -210,6 +222,22 @@ final class MDNSBrowser: Sendable {
                 }
             }
         }
+    }
+
+    /// Asks for the TXT records of instances seen (in a PTR answer) without one, as a
+    /// resolver does: a responder may leave a record out of its additional section (one it
+    /// multicast within the last second, RFC 6762 section 6), and only the TXT names the node.
+    private func askForMissingTXT(_ instances: inout [String: Instance]) {
+        let now = Date()
+        var names: [String] = []
+        for (name, instance) in instances where instance.txt.current == nil
+            && now.timeIntervalSince(instance.txtAsked) >= Self.resolveInterval {
+            names.append(name)
+            instances[name]?.txtAsked = now
+            if names.count == 32 { break }
+        }
+        guard !names.isEmpty else { return }
+        sendQuery(DNSMessage.query(names.map { ($0, DNSMessage.typeTXT) }))
     }
 
     private func remove(_ name: String, from instances: inout [String: Instance]) {

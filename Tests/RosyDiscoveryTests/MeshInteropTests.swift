@@ -265,6 +265,57 @@ final class MeshInteropTests: XCTestCase {
         XCTAssertFalse(result.stdout.contains("ignoring a malformed mDNS packet"), result.stdout)
     }
 
+    /// A responder that answers the PTR question without the TXT record (RFC 6762 lets it
+    /// leave out a record it multicast within the last second) and gives the TXT only when
+    /// asked for it: the browser asks, and sees the node.
+    func testATXTLeftOutOfAnAnswerIsAskedFor() throws {
+        let result = try runInNamespace(#"""
+            (sleep 60) | $PROBE watch --backend avahi --domain default > watch.out 2>&1 &
+            until grep -q "avahi-daemon is running" watch.out; do sleep 0.1; done
+            $PY - <<'PY'
+            import socket, struct, time, uuid
+            from rosy.discovery.zeroconf import GzipPickleNodeSpecCodec
+            from rosy.specs import MeshNodeSpec, NodeId, UnixConnectionSpec
+            t = '_rosy-6b01bd89a8._tcp.local'
+            def name(n): return b''.join(bytes([len(l)]) + l.encode() for l in n.split('.')) + b'\0'
+            def record(n, kind, data): return name(n) + struct.pack('!HHIH', kind, 1, 30, len(data)) + data
+            def response(*records): return struct.pack('!HHHHHH', 0, 0x8400, 0, len(records), 0, 0) + b''.join(records)
+            spec = MeshNodeSpec(NodeId('quiet-node', 'alpha', uuid.uuid4()), [UnixConnectionSpec('/tmp/none.sock', 'alpha')],
+                                {'quiet-topic'}, set())
+            n = f'{spec.id.uuid}.{t}'
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            s.bind(('', 5353))
+            s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, socket.inet_aton('224.0.0.251') + socket.inet_aton('127.0.0.1'))
+            s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton('127.0.0.1'))
+            ptr_question = name(t) + struct.pack('!HH', 12, 1)
+            txt_question = name(n.lower()) + struct.pack('!HH', 16, 1)
+            s.settimeout(0.2)
+            deadline = time.time() + 15
+            while time.time() < deadline:
+                try:
+                    packet = s.recv(65536)
+                except socket.timeout:
+                    continue
+                if packet[2] & 0x80:
+                    continue  # a response
+                if txt_question in packet.lower():
+                    s.sendto(response(record(n, 16, GzipPickleNodeSpecCodec().encode(spec))), ('224.0.0.251', 5353))
+                    print('asked for the TXT')
+                    break
+                if ptr_question in packet.lower():
+                    s.sendto(response(record(t, 12, name(n))), ('224.0.0.251', 5353))  # no TXT
+            PY
+            sleep 1
+            kill %1
+            cat watch.out
+            """#)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("asked for the TXT"), result.stdout)
+        XCTAssertTrue(result.stdout.contains(" quiet-node host=alpha topics=quiet-topic"), result.stdout)
+    }
+
     /// Two hosts on a veth link (`.ci/netns/two-hosts`), each with its own avahi-daemon:
     /// Python on beta lists the Swift node of alpha and alpha's browser sees beta's Python
     /// node; after the link goes down and up, beta lists the Swift node again; a Python
