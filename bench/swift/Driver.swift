@@ -80,7 +80,11 @@ struct Driver {
               "recv_cpu_us_per_msg": .number(got.cpuSeconds * 1e6 / delivered),
               "send_cpu_us_per_msg": .number((after.cpuSeconds - before.cpuSeconds) * 1e6 / delivered),
               "recv_ctx_per_kmsg": .number(Double(got.contextSwitches) * 1000 / delivered),
-              "send_ctx_per_kmsg": .number(Double(after.contextSwitches - before.contextSwitches) * 1000 / delivered)])
+              "send_ctx_per_kmsg": .number(Double(after.contextSwitches - before.contextSwitches) * 1000 / delivered),
+              "recv_user_us_per_msg": .number(got.userSeconds * 1e6 / delivered),
+              "send_user_us_per_msg": .number((after.userSeconds - before.userSeconds) * 1e6 / delivered),
+              "recv_minflt_per_msg": .number(Double(got.minorFaults) / delivered),
+              "send_minflt_per_msg": .number(Double(after.minorFaults - before.minorFaults) / delivered)])
     }
 
     /// One message every 1/`rate` s, stamped with the time and sent. The sending task runs
@@ -193,6 +197,8 @@ struct Driver {
         var rssKilobytes: Int
         var cpuSeconds: Double
         var contextSwitches: Int
+        var userSeconds: Double
+        var minorFaults: Int
     }
 
     private func result(_ node: Node) async throws -> Result {
@@ -206,7 +212,9 @@ struct Driver {
             p99Microseconds: number("p99_us"),
             rssKilobytes: Int(number("rss_kb")),
             cpuSeconds: number("cpu_s"),
-            contextSwitches: Int(number("ctx_switches"))
+            contextSwitches: Int(number("ctx_switches")),
+            userSeconds: number("user_s"),
+            minorFaults: Int(number("minflt"))
         )
     }
 }

@@ -38,14 +38,15 @@ enum Measure {
         return 0
     }
 
-    /// CPU time (user + system) this process used so far, in seconds, and its context
-    /// switches (voluntary + involuntary).
-    static func processUsage() -> (cpuSeconds: Double, contextSwitches: Int) {
+    /// CPU time (user + system) this process used so far, in seconds, the user part alone,
+    /// its context switches (voluntary + involuntary) and its minor page faults.
+    static func processUsage() -> (cpuSeconds: Double, contextSwitches: Int, userSeconds: Double, minorFaults: Int) {
         var usage = rusage()
         getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
         let cpu = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
             + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
-        return (cpu, usage.ru_nvcsw + usage.ru_nivcsw)
+        let user = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+        return (cpu, usage.ru_nvcsw + usage.ru_nivcsw, user, usage.ru_minflt)
     }
 
     /// The value below which `fraction` of the sorted values lie (nearest rank).

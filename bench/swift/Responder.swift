@@ -35,6 +35,8 @@ enum Responder {
                 "rss_kb": .int(Int64(Measure.residentKilobytes())),
                 "cpu_s": .double(report.cpuSeconds),
                 "ctx_switches": .int(Int64(report.contextSwitches)),
+                "user_s": .double(report.userSeconds),
+                "minflt": .int(Int64(report.minorFaults)),
             ]
         }
         print("swiftbench responder: ready")

@@ -20,6 +20,9 @@ final class Tally: Sendable {
         /// CPU seconds and context switches of this process since the last report.
         var cpuSeconds: Double
         var contextSwitches: Int
+        /// The user-space part of `cpuSeconds`, and the minor page faults.
+        var userSeconds: Double
+        var minorFaults: Int
     }
 
     private let counts = NIOLockedValueBox(Counts())
@@ -49,7 +52,9 @@ final class Tally: Sendable {
             p50Microseconds: Measure.percentile(sorted, 0.50),
             p99Microseconds: Measure.percentile(sorted, 0.99),
             cpuSeconds: usage.cpuSeconds - taken.usageAtReset.cpuSeconds,
-            contextSwitches: usage.contextSwitches - taken.usageAtReset.contextSwitches
+            contextSwitches: usage.contextSwitches - taken.usageAtReset.contextSwitches,
+            userSeconds: usage.userSeconds - taken.usageAtReset.userSeconds,
+            minorFaults: usage.minorFaults - taken.usageAtReset.minorFaults
         )
     }
 }
