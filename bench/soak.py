@@ -58,27 +58,22 @@ NODE_PROGRAMS = ("rosy-soak-node", "soaknode.py", "rosy-launch")
 # ---- /proc ---------------------------------------------------------------------------------
 
 
-def descriptors(pid: int) -> int | None:
+def descriptors(pid: int) -> tuple[int, int] | tuple[None, None]:
+    """Open descriptors (/proc/PID/fd), and how many of them are not sockets: files, pipes,
+    eventfds, epoll. Sockets come and go with the crashers a node is linked to; a leak of
+    anything else shows in the second count alone."""
     try:
-        return len(os.listdir(f"/proc/{pid}/fd"))
+        fds = os.listdir(f"/proc/{pid}/fd")
     except OSError:
-        return None
-
-
-def non_socket_descriptors(pid: int) -> int | None:
-    """Open descriptors that are not sockets: files, pipes, eventfds, epoll. Sockets come and
-    go with the crashers a node is linked to; a leak of anything else shows here alone."""
-    try:
-        count = 0
-        for fd in os.listdir(f"/proc/{pid}/fd"):
-            try:
-                if not os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:"):
-                    count += 1
-            except OSError:
-                pass
-        return count
-    except OSError:
-        return None
+        return None, None
+    others = 0
+    for fd in fds:
+        try:
+            if not os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:"):
+                others += 1
+        except OSError:
+            pass
+    return len(fds), others
 
 
 def trend(values: list[float]) -> float:
@@ -199,8 +194,7 @@ class Soak:
         """Seconds from now until one `rosy node list` lists every long-lived node."""
         t0 = time.monotonic()
         while time.monotonic() - t0 < timeout:
-            self.node_list(0.0)
-            if not self.lists.pop()["missing"]:
+            if not self.list_nodes(0.0)["missing"]:
                 return time.monotonic() - t0
         raise SystemExit(f"soak: `rosy node list` did not list the 16 long-lived nodes within {timeout:.0f} s")
 
@@ -214,10 +208,14 @@ class Soak:
             if node["label"] in LONG_LIVED and node.get("pid"):
                 procs[node["label"]] = node["pid"]
         self.samples.append({"t": elapsed, "procs": {
-            name: (pid, descriptors(pid), rss_kb(pid), non_socket_descriptors(pid))
-            for name, pid in procs.items()}})
+            name: (pid, fds, rss_kb(pid), others)
+            for name, pid in procs.items() for fds, others in [descriptors(pid)]}})
 
     def node_list(self, elapsed: float) -> None:
+        self.lists.append(self.list_nodes(elapsed))
+
+    def list_nodes(self, elapsed: float) -> dict:
+        """One `rosy node list`: answered or not, how many nodes, which long-lived ones missing."""
         try:
             got = subprocess.run([self.args.rosy, "node", "list", "--domain-id", DOMAIN,
                                   "--discovery-time", "2"],
@@ -227,10 +225,10 @@ class Soak:
             ok, text = False, ""
         match = re.match(r"(\d+) nodes:", text)
         names = set(re.findall(r"^(\S+)@", text, re.MULTILINE))
-        self.lists.append({"t": elapsed, "ok": ok and match is not None,
-                           "nodes": int(match.group(1)) if match else 0,
-                           "long_lived_listed": sum(name in names for name in LONG_LIVED),
-                           "missing": [name for name in LONG_LIVED if name not in names]})
+        return {"t": elapsed, "ok": ok and match is not None,
+                "nodes": int(match.group(1)) if match else 0,
+                "long_lived_listed": sum(name in names for name in LONG_LIVED),
+                "missing": [name for name in LONG_LIVED if name not in names]}
 
     def signal_senders(self) -> None:
         status = self.status() or {"nodes": []}

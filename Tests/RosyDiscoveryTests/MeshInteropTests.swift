@@ -227,6 +227,23 @@ final class MeshInteropTests: XCTestCase {
         XCTAssertTrue(result.stdout.contains(" after-junk host=alpha topics=py-topic"), result.stdout)
     }
 
+    /// Python that writes mDNS packets by hand (no compression, nothing left out) for the
+    /// tests that need a packet zeroconf would not send: `name`, `record`, `response`, and
+    /// `rosy_node(NAME, TOPIC)`, a Python rosy node's instance name and TXT blob on `alpha`.
+    static let rawDNS = #"""
+        import socket, struct, uuid
+        from rosy.discovery.zeroconf import GzipPickleNodeSpecCodec
+        from rosy.specs import MeshNodeSpec, NodeId, UnixConnectionSpec
+        t = '_rosy-6b01bd89a8._tcp.local'
+        def name(n): return b''.join(bytes([len(l)]) + l.encode() for l in n.split('.')) + b'\0'
+        def record(n, kind, data, flush=False):
+            return name(n) + struct.pack('!HHIH', kind, 0x8001 if flush else 1, 30, len(data)) + data
+        def response(*records): return struct.pack('!HHHHHH', 0, 0x8400, 0, len(records), 0, 0) + b''.join(records)
+        def rosy_node(node, topic):
+            spec = MeshNodeSpec(NodeId(node, 'alpha', uuid.uuid4()), [UnixConnectionSpec('/tmp/none.sock', 'alpha')], {topic}, set())
+            return f'{spec.id.uuid}.{t}', GzipPickleNodeSpecCodec().encode(spec)
+        """#
+
     /// A response larger than 9000 bytes (loopback's MTU is 65536; RFC 6762 allows such
     /// packets where the link does) is read whole: the node in its last records is seen.
     func testLargeResponseIsReadWhole() throws {
@@ -235,20 +252,11 @@ final class MeshInteropTests: XCTestCase {
             until grep -q "avahi-daemon is running" watch.out; do sleep 0.1; done
             sleep 1
             $PY - <<'PY'
-            import socket, struct, uuid
-            from rosy.discovery.zeroconf import GzipPickleNodeSpecCodec
-            from rosy.specs import MeshNodeSpec, NodeId, UnixConnectionSpec
-            t = '_rosy-6b01bd89a8._tcp.local'
-            def name(n): return b''.join(bytes([len(l)]) + l.encode() for l in n.split('.')) + b'\0'
-            def record(n, kind, data): return name(n) + struct.pack('!HHIH', kind, 0x8001, 30, len(data)) + data
+            \#(Self.rawDNS)
             def txt(text): return b''.join(bytes([len(text[i:i + 250])]) + text[i:i + 250] for i in range(0, len(text), 250))
-            padding = [record(f'pad{i}._other._tcp.local', 16, txt(b'x' * 1000)) for i in range(14)]
-            spec = MeshNodeSpec(NodeId('big-packet', 'alpha', uuid.uuid4()), [UnixConnectionSpec('/tmp/none.sock', 'alpha')],
-                                {'big-topic'}, set())
-            n = f'{spec.id.uuid}.{t}'
-            blob = GzipPickleNodeSpecCodec().encode(spec)
-            records = padding + [record(t, 12, name(n)), record(n, 16, blob)]
-            packet = struct.pack('!HHHHHH', 0, 0x8400, 0, len(records), 0, 0) + b''.join(records)
+            padding = [record(f'pad{i}._other._tcp.local', 16, txt(b'x' * 1000), flush=True) for i in range(14)]
+            n, blob = rosy_node('big-packet', 'big-topic')
+            packet = response(*padding, record(t, 12, name(n), flush=True), record(n, 16, blob, flush=True))
             assert len(packet) > 14000, len(packet)
             s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton('127.0.0.1'))
@@ -273,16 +281,9 @@ final class MeshInteropTests: XCTestCase {
             (sleep 60) | $PROBE watch --backend avahi --domain default > watch.out 2>&1 &
             until grep -q "avahi-daemon is running" watch.out; do sleep 0.1; done
             $PY - <<'PY'
-            import socket, struct, time, uuid
-            from rosy.discovery.zeroconf import GzipPickleNodeSpecCodec
-            from rosy.specs import MeshNodeSpec, NodeId, UnixConnectionSpec
-            t = '_rosy-6b01bd89a8._tcp.local'
-            def name(n): return b''.join(bytes([len(l)]) + l.encode() for l in n.split('.')) + b'\0'
-            def record(n, kind, data): return name(n) + struct.pack('!HHIH', kind, 1, 30, len(data)) + data
-            def response(*records): return struct.pack('!HHHHHH', 0, 0x8400, 0, len(records), 0, 0) + b''.join(records)
-            spec = MeshNodeSpec(NodeId('quiet-node', 'alpha', uuid.uuid4()), [UnixConnectionSpec('/tmp/none.sock', 'alpha')],
-                                {'quiet-topic'}, set())
-            n = f'{spec.id.uuid}.{t}'
+            \#(Self.rawDNS)
+            import time
+            n, blob = rosy_node('quiet-node', 'quiet-topic')
             s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
@@ -301,7 +302,7 @@ final class MeshInteropTests: XCTestCase {
                 if packet[2] & 0x80:
                     continue  # a response
                 if txt_question in packet.lower():
-                    s.sendto(response(record(n, 16, GzipPickleNodeSpecCodec().encode(spec))), ('224.0.0.251', 5353))
+                    s.sendto(response(record(n, 16, blob)), ('224.0.0.251', 5353))
                     print('asked for the TXT')
                     break
                 if ptr_question in packet.lower():
