@@ -65,7 +65,7 @@ let package = Package(
         .target(
             name: "Rosy",
             dependencies: [
-                "RosyWire", "RosyDiscovery",
+                "RosyWire", "RosyDiscovery", "CRosySys",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -6,7 +6,9 @@
 #include <signal.h>
 #include <spawn.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -99,3 +101,34 @@ int crosy_wifsignaled(int status) { return WIFSIGNALED(status); }
 int crosy_wtermsig(int status) { return WTERMSIG(status); }
 
 int crosy_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
+
+int crosy_sealed_memfd(const char *name, uint64_t size) {
+    int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (fd < 0) return -1;
+    if (ftruncate(fd, (off_t)size) != 0 ||
+        fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    return fd;
+}
+
+int crosy_is_sealed_of_size(int fd, uint64_t size) {
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != size) return 0;
+    int seals = fcntl(fd, F_GET_SEALS);
+    if (seals < 0) return 0;
+    return (seals & (F_SEAL_SHRINK | F_SEAL_GROW)) == (F_SEAL_SHRINK | F_SEAL_GROW);
+}
+
+int crosy_open_rdwr(const char *path) { return open(path, O_RDWR | O_CLOEXEC | O_NONBLOCK); }
+
+uint64_t crosy_load_acquire_u64(const void *address) {
+    return __atomic_load_n((const uint64_t *)address, __ATOMIC_ACQUIRE);
+}
+
+void crosy_store_release_u64(void *address, uint64_t value) {
+    __atomic_store_n((uint64_t *)address, value, __ATOMIC_RELEASE);
+}

@@ -90,12 +90,157 @@ final class ClientConnection: Sendable, EventLoopTaskExecutor.FollowUp {
     /// that drain, with no loop task of its own.
     private let homeExecutor: EventLoopTaskExecutor?
 
-    init(channel: any Channel, homeExecutor: EventLoopTaskExecutor? = nil) {
+    /// This connection's ``SharedMemoryLane``: not offered yet, being offered, open, or not
+    /// to be had (the peer is elsewhere, refused, or lanes are off).
+    private enum Lane {
+        case unoffered
+        case offering
+        case open(LaneWriter)
+        case unavailable
+    }
+    private let lane: NIOLoopBoundBox<Lane>
+    /// The node's codec, for the lane's offer (its arguments are plain values).
+    private let laneCodec: (any MessageCodec)?
+    private let logger: Logger?
+    /// Frames waiting for room in the lane, in order.
+    private let laneBacklog: NIOLoopBoundBox<CircularBuffer<ByteBuffer>>
+    /// The link whose outbox waits while frames wait for the lane.
+    private let link: PeerLink?
+
+    /// `laneCodec`: offer a shared-memory lane on this connection when the first large frame
+    /// is sent (nil: never).
+    init(channel: any Channel, homeExecutor: EventLoopTaskExecutor? = nil,
+         laneCodec: (any MessageCodec)? = nil, logger: Logger? = nil, link: PeerLink? = nil) {
         self.channel = channel
         self.eventLoop = channel.eventLoop
         self.allocator = channel.allocator
         self.unsent = NIOLoopBoundBox(Unsent(), eventLoop: channel.eventLoop)
         self.homeExecutor = homeExecutor.flatMap { $0.eventLoop === channel.eventLoop ? $0 : nil }
+        self.lane = NIOLoopBoundBox(laneCodec == nil ? .unavailable : .unoffered, eventLoop: channel.eventLoop)
+        self.laneCodec = laneCodec
+        self.logger = logger
+        self.laneBacklog = NIOLoopBoundBox(CircularBuffer(), eventLoop: channel.eventLoop)
+        self.link = link
+    }
+
+    // MARK: Shared-memory lane
+
+    /// Writes whole frames, in order with the others written this way (on the event loop;
+    /// `flush` follows). Large ones go into the lane when it is open: the socket carries an
+    /// `m` frame instead. While the lane is full, frames wait here, in order (the receiver
+    /// is behind: going through the socket would only give it more work), and the link's
+    /// outbox waits for ``isHoldingFrames`` to end, as for a socket that is not writable.
+    func write(_ frames: ByteBuffer) {
+        if !laneBacklog.value.isEmpty {
+            laneBacklog.value.append(frames)
+            return
+        }
+        switch placement(of: frames) {
+        case .socket: channel.write(frames, promise: nil)
+        case .lane(let reference): channel.write(reference, promise: nil)
+        case .laneFull:
+            SharedMemoryLane.framesHeld.add(1, ordering: .relaxed)
+            laneBacklog.value.append(frames)
+            scheduleLaneRetry()
+        }
+    }
+
+    /// Frames wait for room in the lane: the link's outbox stays queued until they are gone.
+    var isHoldingFrames: Bool { !laneBacklog.value.isEmpty }
+
+    private enum Placement {
+        case socket
+        case lane(ByteBuffer)
+        case laneFull
+    }
+
+    /// Where `frames` go: the first large frames start the lane's offer and go through the
+    /// socket meanwhile.
+    private func placement(of frames: ByteBuffer) -> Placement {
+        guard frames.readableBytes >= SharedMemoryLane.threshold,
+              frames.readableBytes <= SharedMemoryLane.largestFrame else { return .socket }
+        switch lane.value {
+        case .open(let writer):
+            guard let reference = writer.place(frames) else { return .laneFull }
+            var frame = allocator.buffer(capacity: SharedMemoryReference.encodedSize)
+            FrameEncoder.writeSharedMemoryReference(reference, into: &frame)
+            return .lane(frame)
+        case .unoffered:
+            offerLane()
+            return .socket
+        case .offering, .unavailable:
+            return .socket
+        }
+    }
+
+    /// How long frames wait before the lane is looked at again (the receiver says nothing
+    /// when it makes room; a 1 MB frame takes it about 100 µs).
+    static let laneRetryDelay = TimeAmount.microseconds(50)
+
+    private func scheduleLaneRetry() {
+        eventLoop.scheduleTask(in: Self.laneRetryDelay) { [self] in retryLane() }
+    }
+
+    /// Places what waited, in order, as far as there is room; then lets the link drain again.
+    private func retryLane() {
+        var wrote = false
+        while let frames = laneBacklog.value.first {
+            switch placement(of: frames) {
+            case .laneFull:
+                if wrote { channel.flush() }
+                scheduleLaneRetry()
+                return
+            case .socket: channel.write(frames, promise: nil)
+            case .lane(let reference): channel.write(reference, promise: nil)
+            }
+            laneBacklog.value.removeFirst()
+            wrote = true
+        }
+        if wrote { channel.flush() }
+        link?.drain(self)
+    }
+
+    /// Makes the lane's memory and offers it to the peer (on the event loop).
+    private func offerLane() {
+        guard let codec = laneCodec else { return }
+        let writer: LaneWriter
+        do {
+            writer = try LaneWriter()
+        } catch {
+            logger?.debug("No shared-memory lane to \(channel.remoteAddress.map { "\($0)" } ?? "peer"): \(error)")
+            lane.value = .unavailable
+            return
+        }
+        lane.value = .offering
+        let args: [Value] = [.string(writer.path), .int(Int64(bitPattern: writer.cookie)), .int(Int64(writer.memory.ringSize))]
+        let box = NIOLoopBound(writer, eventLoop: eventLoop)
+        Task { [self] in
+            let accepted: Result<Void, any Error>
+            do {
+                let outcome = try await call(timeout: .seconds(5), estimatedSize: 256) { id, buffer in
+                    try FrameEncoder.writeServiceRequest(
+                        id: id, service: SharedMemoryLane.offerService, args: args, kwargs: [:], codec: codec, into: &buffer)
+                }
+                switch outcome {
+                case .success: accepted = .success(())
+                case .failure(let text): accepted = .failure(LaneError(text))
+                }
+            } catch {
+                accepted = .failure(error)
+            }
+            eventLoop.execute { [self] in
+                let writer = box.value
+                writer.closeDescriptor()
+                switch accepted {
+                case .success:
+                    lane.value = .open(writer)
+                    SharedMemoryLane.lanesOpened.add(1, ordering: .relaxed)
+                case .failure(let error):
+                    lane.value = .unavailable
+                    logger?.debug("Peer refused the shared-memory lane: \(error)")
+                }
+            }
+        }
     }
 
     /// Sends a service request and waits for the response. `encode` appends the request
@@ -174,7 +319,8 @@ final class ClientConnection: Sendable, EventLoopTaskExecutor.FollowUp {
     /// Writes a large request as it is, after the batch so far (on the event loop).
     private func sendAlone(_ request: ByteBuffer) {
         flushUnsent()
-        channel.writeAndFlush(request, promise: nil)
+        write(request)
+        channel.flush()
     }
 
     /// The node's drain that started the batch has run its jobs.

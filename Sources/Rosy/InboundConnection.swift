@@ -145,12 +145,22 @@ final class InboundConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
     /// This handler and its context as the tasks of handlers that await reach them (on the loop).
     private var context: ChannelHandlerContext?
     private var loopBoundSelf: NIOLoopBound<InboundConnectionHandler>?
+    /// Whether this node accepts a client's offer of a ``SharedMemoryLane``.
+    private let acceptsLanes: Bool
+    /// The client's lane, once accepted: `m` frames are read from it.
+    private var lane: LaneReader?
+    /// The lane was accepted during this read: the decoder reads `m` frames once it is done.
+    private var laneAccepted = false
+    private let maximumMessageSize: Int
 
-    init(dispatcher: InboundDispatcher, logger: Logger, maximumMessageSize: Int, eventLoop: any EventLoop) {
+    init(dispatcher: InboundDispatcher, logger: Logger, maximumMessageSize: Int, eventLoop: any EventLoop,
+         acceptsLanes: Bool = false) {
         self.dispatcher = dispatcher
         self.logger = logger
         self.executor = EventLoopTaskExecutor(eventLoop)
         self.assembler = FrameAssembler(InboundFrameDecoder(maximumMessageSize: maximumMessageSize))
+        self.acceptsLanes = acceptsLanes
+        self.maximumMessageSize = maximumMessageSize
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -197,6 +207,7 @@ final class InboundConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
         self.loopBoundSelf = nil
+        lane = nil
         // The inbox's resume closure holds this handler and its context (so the channel and
         // its pipeline): dropping the inbox here breaks that cycle. The consumer task keeps
         // its own reference until it has handled what is queued.
@@ -224,7 +235,16 @@ final class InboundConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
                     batch.append(frame)
                 case .serviceRequest(let request):
                     handle(request, context: context)
+                case .sharedMemoryReference(let reference):
+                    try readLane(reference, context: context) { frame in
+                        batchBytes += TopicInbox.size(of: frame)
+                        batch.append(frame)
+                    }
                 }
+            }
+            if laneAccepted {
+                laneAccepted = false
+                assembler.updateDecoder { $0.acceptsSharedMemoryReferences = true }
             }
             self.batch = batch
             self.batchBytes = batchBytes
@@ -237,7 +257,48 @@ final class InboundConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
         }
     }
 
+    /// The frames an `m` frame points at, copied out of the lane and handled as if read
+    /// from the socket (topic messages go to `topicMessage`).
+    private func readLane(
+        _ reference: SharedMemoryReference, context: ChannelHandlerContext, topicMessage: (TopicMessageFrame) -> Void
+    ) throws {
+        guard lane != nil else { throw FrameError.badSharedMemoryReference("no lane on this connection") }
+        var frames = try lane!.take(reference, allocator: context.channel.allocator)
+        var decoder = InboundFrameDecoder(maximumMessageSize: maximumMessageSize)
+        while frames.readableBytes > 0 {
+            switch try decoder.decode(buffer: &frames) {
+            case .topicMessage(let frame): topicMessage(frame)
+            case .serviceRequest(let request): handle(request, context: context)
+            case .sharedMemoryReference, nil:  // never accepted inside the lane; nil: cut off
+                throw FrameError.badSharedMemoryReference("\(reference.length) bytes that are not whole frames")
+            }
+        }
+    }
+
+    /// A client offers its lane: map it and answer `True`, or answer why not.
+    private func acceptLane(_ request: ServiceRequestFrame, context: ChannelHandlerContext) {
+        do {
+            guard acceptsLanes else { throw LaneError("shared memory is off on this node") }
+            guard lane == nil else { throw LaneError("this connection has a lane already") }
+            let (args, _) = try request.arguments.decoded(with: dispatcher.codec)
+            guard args.count == 3, let path = args[0].stringValue, let cookie = args[1].intValue,
+                  let size = args[2].intValue else { throw LaneError("an offer is (path, cookie, size)") }
+            lane = try LaneReader(
+                path: path, cookie: UInt64(bitPattern: cookie), ringSize: Int(size), largest: 256 * 1024 * 1024)
+            laneAccepted = true
+            try FrameEncoder.writeServiceResult(id: request.id, result: true, codec: dispatcher.codec, into: &responses)
+        } catch {
+            logger.debug("Refused a shared-memory lane: \(error)")
+            FrameEncoder.writeServiceError(id: request.id, message: "\(error)", into: &responses)
+        }
+        answerAdded(context: context)
+    }
+
     private func handle(_ request: ServiceRequestFrame, context: ChannelHandlerContext) {
+        if request.service == SharedMemoryLane.offerService {
+            acceptLane(request, context: context)
+            return
+        }
         guard let service = dispatcher.service(request.service, cache: &serviceCache) else {
             dispatcher.refuse(request, into: &responses)
             return

@@ -305,7 +305,7 @@ public final class Node: Sendable {
         let created = PeerLink(spec: spec, settings: PeerLink.Settings(
             group: homeLoop, capacity: max(1, options.outboxCapacity), byteCapacity: max(1, options.outboxByteCapacity),
             timeToLive: options.outboxTimeToLive, maximumMessageSize: options.maxFrameSize,
-            logger: logger, homeExecutor: homeExecutor))
+            logger: logger, homeExecutor: homeExecutor, laneCodec: SharedMemoryLane.isEnabled(options) ? codec : nil))
         return links.withLock { links in
             let link = links.byID[spec.id.uuid] ?? created
             links.byID[spec.id.uuid] = link

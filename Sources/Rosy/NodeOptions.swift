@@ -18,6 +18,11 @@ public struct NodeOptions: Sendable {
     public var allowUnixConnections = true
     /// Serve peers over TCP, on an ephemeral port of each of ``serverHosts``.
     public var allowTCPConnections = true
+    /// Send large messages (64 KiB and more) to other rosy-swift nodes of this host through
+    /// shared memory, and accept theirs: the socket then carries a 13-byte reference in their
+    /// place (see `SharedMemoryLane`). Python rosy 0.8.3 peers always get the socket.
+    /// Off: every byte goes through the socket, both ways. Environment: `ROSY_SHARED_MEMORY=0`.
+    public var sharedMemory = true
     /// The addresses the TCP server binds to (default: every IPv4 interface).
     public var serverHosts: [String] = ["0.0.0.0"]
     /// The host name peers use to reach the TCP server; default `<hostname>.local`, as rosy.

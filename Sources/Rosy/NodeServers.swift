@@ -109,6 +109,7 @@ final class NodeServers: Sendable {
         let dispatcher = self.dispatcher
         let logger = self.logger
         let maximumMessageSize = options.maxFrameSize
+        let acceptsLanes = SharedMemoryLane.isEnabled(options)
         var bootstrap = ServerBootstrap(group: options.eventLoopGroup)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -123,7 +124,7 @@ final class NodeServers: Sendable {
                 try channel.pipeline.syncOperations.addHandler(
                     InboundConnectionHandler(
                         dispatcher: dispatcher, logger: logger, maximumMessageSize: maximumMessageSize,
-                        eventLoop: channel.eventLoop))
+                        eventLoop: channel.eventLoop, acceptsLanes: acceptsLanes))
             }
         }
     }

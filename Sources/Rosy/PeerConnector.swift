@@ -29,7 +29,7 @@ enum PeerConnector {
         var errors: [String] = []
         for candidate in candidates {
             do {
-                return try await connect(candidate, link: link, settings: settings)
+                return try await connect(candidate, link: link, settings: settings, offersLane: SharedMemoryLane.mayOffer(to: spec.id, localHostname: Host.name))
             } catch {
                 errors.append("\(candidate): \(error)")
             }
@@ -39,12 +39,16 @@ enum PeerConnector {
 
     static let unixSendBufferSize: SocketOptionValue = 4 * 1024 * 1024
 
-    private static func connect(_ candidate: ConnectionSpec, link: PeerLink, settings: PeerLink.Settings) async throws -> ClientConnection {
+    private static func connect(
+        _ candidate: ConnectionSpec, link: PeerLink, settings: PeerLink.Settings, offersLane: Bool
+    ) async throws -> ClientConnection {
         let logger = settings.logger
+        let laneCodec = offersLane ? settings.laneCodec : nil
         let maximumMessageSize = settings.maximumMessageSize
         let initializer: @Sendable (any Channel) -> EventLoopFuture<ClientConnection> = { channel in
             channel.eventLoop.makeCompletedFuture {
-                let connection = ClientConnection(channel: channel, homeExecutor: settings.homeExecutor)
+                let connection = ClientConnection(
+                    channel: channel, homeExecutor: settings.homeExecutor, laneCodec: laneCodec, logger: logger, link: link)
                 try channel.pipeline.syncOperations.addHandler(ClientConnectionHandler(
                     connection: connection, link: link, logger: logger, maximumMessageSize: maximumMessageSize))
                 return connection

@@ -20,6 +20,9 @@ final class PeerLink: Sendable {
         var logger: Logger
         /// The node's executor on `group`'s loop (``Node/taskExecutor``).
         var homeExecutor: EventLoopTaskExecutor? = nil
+        /// The node's codec when it offers shared-memory lanes to peers on this host
+        /// (``NodeOptions/sharedMemory``), else nil.
+        var laneCodec: (any MessageCodec)? = nil
     }
 
     /// A sender waiting for room in the outbox, and until when it may wait.
@@ -195,8 +198,9 @@ final class PeerLink: Sendable {
         var taken = Outbox()
         let waiters = state.withLock { state -> [SpaceWaiter] in
             guard case .connected(let current) = state.connection, current === connection else { return [] }
-            // Not writable: stay scheduled; channelWritabilityChanged drains again.
-            guard channel.isWritable else { return [] }
+            // Not writable: stay scheduled; channelWritabilityChanged drains again (or the
+            // connection, once the frames that wait for its shared-memory lane are gone).
+            guard channel.isWritable, !connection.isHoldingFrames else { return [] }
             state.drainScheduled = false
             state.stalled = false
             swap(&taken, &state.outbox)
@@ -205,7 +209,7 @@ final class PeerLink: Sendable {
         }
         let writes = taken.writes(now: NIODeadline.now())
         if !writes.buffers.isEmpty {
-            for buffer in writes.buffers { channel.write(buffer, promise: nil) }
+            for buffer in writes.buffers { connection.write(buffer) }
             channel.flush()
         }
         if writes.expired > 0 {

@@ -71,6 +71,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         let reads = [ByteBuffer(bytes: stream.prefix(cut)), ByteBuffer(bytes: stream.dropFirst(cut))]
 
         var requests = FrameAssembler(InboundFrameDecoder(maximumMessageSize: frameLimit))
+        // Byte 0's top bit: read as a server that accepted a shared-memory lane (`m` frames).
+        requests.updateDecoder { $0.acceptsSharedMemoryReferences = bytes[0] & 0x80 != 0 }
         var responses = FrameAssembler(ServiceResponseDecoder(maximumMessageSize: frameLimit))
         do {
             for read in reads {
@@ -78,6 +80,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
                     switch frame {
                     case .topicMessage(let message): decode(message.arguments, with: codec)
                     case .serviceRequest(let request): decode(request.arguments, with: codec)
+                    case .sharedMemoryReference: break
                     }
                 }
             }

@@ -110,10 +110,33 @@ public struct ServiceResponseFrame: Sendable, Hashable {
     }
 }
 
+/// Where a client put a whole frame in the shared memory it and the server both map
+/// (prefix `m`, then u64 position and u32 length): an extension of this implementation's,
+/// sent only to a server that accepted the client's offer of a shared-memory lane on that
+/// connection (`Rosy`'s `SharedMemoryLane`); rosy 0.8.3 never sees one.
+public struct SharedMemoryReference: Sendable, Hashable {
+    /// Where the frame starts in the lane's stream of bytes (it counts up for ever; the
+    /// place in the ring is this modulo the ring's size).
+    public var position: UInt64
+    /// The frame's size in bytes.
+    public var length: UInt32
+
+    public init(position: UInt64, length: UInt32) {
+        self.position = position
+        self.length = length
+    }
+
+    /// The size of the frame on the wire: `m`, u64, u32.
+    public static let encodedSize = 13
+}
+
 /// What a client sends to a node's server.
 public enum InboundFrame: Sendable, Hashable {
     case topicMessage(TopicMessageFrame)
     case serviceRequest(ServiceRequestFrame)
+    /// Only from a client whose shared-memory lane the server accepted
+    /// (``InboundFrameDecoder/acceptsSharedMemoryReferences``).
+    case sharedMemoryReference(SharedMemoryReference)
 }
 
 /// The first byte of every client-to-server frame.
@@ -122,6 +145,8 @@ public enum FramePrefix {
     public static let topicMessage: UInt8 = 0x74
     /// `s`: a service request.
     public static let serviceRequest: UInt8 = 0x73
+    /// `m`: a ``SharedMemoryReference`` (this implementation's extension, never sent to rosy 0.8.3).
+    public static let sharedMemoryReference: UInt8 = 0x6D
 }
 
 /// The status byte of a service response.

@@ -57,6 +57,12 @@ public struct FrameAssembler<Decoder: SizedFrameDecoder> {
         self.allocator = allocator
     }
 
+    /// Changes the decoder's settings (between frames), e.g.
+    /// `assembler.updateDecoder { $0.acceptsSharedMemoryReferences = true }`.
+    public mutating func updateDecoder(_ change: (inout Decoder) -> Void) {
+        change(&decoder)
+    }
+
     /// Bytes held of a frame that is not complete yet.
     public var bufferedBytes: Int { partial?.readableBytes ?? 0 }
 

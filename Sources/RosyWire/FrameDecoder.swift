@@ -72,6 +72,9 @@ public struct InboundFrameDecoder: ByteToMessageDecoder, NIOSingleStepByteToMess
 
     /// The largest frame accepted, in bytes.
     public let maximumMessageSize: Int
+    /// Whether `m` frames (``SharedMemoryReference``) are read; off, an `m` is an unknown
+    /// prefix. On only once the server has mapped the client's lane.
+    public var acceptsSharedMemoryReferences = false
     private var state = FrameDecoderState.waitingForFrame
 
     public var awaitedBytes: Int? { state.awaitedBytes }
@@ -81,8 +84,9 @@ public struct InboundFrameDecoder: ByteToMessageDecoder, NIOSingleStepByteToMess
     }
 
     public mutating func decode(buffer: inout ByteBuffer) throws -> InboundFrame? {
-        try state.decode(&buffer, maximumMessageSize: maximumMessageSize) { reader throws(FrameReadStop) in
-            try reader.readInboundFrame()
+        let acceptsReferences = acceptsSharedMemoryReferences
+        return try state.decode(&buffer, maximumMessageSize: maximumMessageSize) { reader throws(FrameReadStop) in
+            try reader.readInboundFrame(acceptsReferences: acceptsReferences)
         }
     }
 

@@ -230,6 +230,12 @@ public enum FrameEncoder {
         buffer.writeBytes(utf8)
     }
 
+    /// Appends an `m` frame: where a whole frame lies in the connection's shared-memory lane.
+    public static func writeSharedMemoryReference(_ reference: SharedMemoryReference, into buffer: inout ByteBuffer) {
+        buffer.writeMultipleIntegers(
+            FramePrefix.sharedMemoryReference, reference.position, reference.length, endianness: .little)
+    }
+
     /// Appends one data item: u32 length, then the codec's encoding of `value`.
     public static func writeDataItem(_ value: Value, codec: some MessageCodec, into buffer: inout ByteBuffer) throws {
         if writeSmallDataItem(value, codec: codec, into: &buffer) { return }

@@ -19,6 +19,8 @@ public enum FrameError: Error, Sendable, Hashable, CustomStringConvertible {
     case tooManyArguments(count: Int)
     /// One encoded argument is larger than a u32 length can say.
     case dataItemTooLarge(bytes: Int)
+    /// An `m` frame pointed outside its lane, out of order, or at bytes that are not whole frames.
+    case badSharedMemoryReference(String)
 
     public var description: String {
         switch self {
@@ -38,6 +40,8 @@ public enum FrameError: Error, Sendable, Hashable, CustomStringConvertible {
             return "\(count) arguments; the wire allows at most 255 positional and 255 keyword arguments"
         case .dataItemTooLarge(let bytes):
             return "an argument encodes to \(bytes) bytes, more than a u32 length allows"
+        case .badSharedMemoryReference(let reason):
+            return "bad shared-memory reference: \(reason)"
         }
     }
 }

@@ -57,6 +57,12 @@ struct FrameReader {
         return UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: index - start, as: UInt32.self))
     }
 
+    private mutating func readU64(_ raw: UnsafeRawBufferPointer) throws(FrameReadStop) -> UInt64 {
+        try require(8)
+        defer { index += 8 }
+        return UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: index - start, as: UInt64.self))
+    }
+
     /// UTF-8 text of `length` bytes; invalid UTF-8 is an error naming `field`.
     private mutating func readString(_ raw: UnsafeRawBufferPointer, length: Int, field: String) throws(FrameReadStop) -> String {
         try require(length)
@@ -106,14 +112,15 @@ struct FrameReader {
     }
 
     /// A whole client-to-server frame.
-    mutating func readInboundFrame() throws(FrameReadStop) -> InboundFrame {
+    /// A whole client-to-server frame; `m` (a shared-memory reference) only when `acceptsReferences`.
+    mutating func readInboundFrame(acceptsReferences: Bool = false) throws(FrameReadStop) -> InboundFrame {
         let buffer = self.buffer
         return try buffer.withUnsafeReadableBytes { (raw) throws(FrameReadStop) -> InboundFrame in
-            try self.readInboundFrame(raw)
+            try self.readInboundFrame(raw, acceptsReferences: acceptsReferences)
         }
     }
 
-    private mutating func readInboundFrame(_ raw: UnsafeRawBufferPointer) throws(FrameReadStop) -> InboundFrame {
+    private mutating func readInboundFrame(_ raw: UnsafeRawBufferPointer, acceptsReferences: Bool) throws(FrameReadStop) -> InboundFrame {
         let prefix = try readU8(raw)
         switch prefix {
         case FramePrefix.topicMessage:
@@ -123,6 +130,10 @@ struct FrameReader {
             let id = try readU16(raw)
             let service = try readShortString(raw, field: "service name")
             return .serviceRequest(ServiceRequestFrame(id: id, service: service, arguments: try readArguments(raw)))
+        case FramePrefix.sharedMemoryReference where acceptsReferences:
+            let position = try readU64(raw)
+            let length = try readU32(raw)
+            return .sharedMemoryReference(SharedMemoryReference(position: position, length: length))
         default:
             throw .failed(.unknownPrefix(prefix))
         }

@@ -1,5 +1,6 @@
 #ifndef CROSYSYS_H
 #define CROSYSYS_H
+#include <stdint.h>
 #include <sys/types.h>
 
 /// Makes this process a child subreaper (orphaned descendants are re-parented to it).
@@ -52,4 +53,18 @@ int crosy_wifexited(int status);
 int crosy_wexitstatus(int status);
 int crosy_wifsignaled(int status);
 int crosy_wtermsig(int status);
+
+/// memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING) sized to `size` bytes and sealed
+/// against shrinking and growing (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL): a peer that
+/// maps it can never be made to fault by a truncation. Returns the descriptor, or -1 (errno).
+int crosy_sealed_memfd(const char *name, uint64_t size);
+/// Whether `fd` is a regular file of exactly `size` bytes that can neither shrink nor grow
+/// (1), or not (0).
+int crosy_is_sealed_of_size(int fd, uint64_t size);
+/// open(path, O_RDWR | O_CLOEXEC | O_NONBLOCK): never blocks on a FIFO.
+int crosy_open_rdwr(const char *path);
+/// The 64-bit word at `address`, read with acquire ordering (it is shared with another process).
+uint64_t crosy_load_acquire_u64(const void *address);
+/// Stores `value` at `address` with release ordering.
+void crosy_store_release_u64(void *address, uint64_t value);
 #endif
