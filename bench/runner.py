@@ -43,13 +43,13 @@ BUSY_POLL_US = 50
 SESSION_COUNT = 0
 
 
-def run_lines(cmd: list[str], timeout: float) -> list[dict]:
+def run_lines(cmd: list[str], timeout: float, extra_env: dict | None = None) -> list[dict]:
     """Runs cmd, returns the JSON objects it printed one per line."""
     global SESSION_COUNT
     SESSION_COUNT += 1
     # A domain of its own per session: Swift's default discovery is a registry directory on
     # the file system, which a network namespace does not separate from other nodes.
-    env = dict(os.environ, ROSY_DOMAIN_ID=f"bench-{os.getpid()}-{SESSION_COUNT}")
+    env = dict(os.environ, ROSY_DOMAIN_ID=f"bench-{os.getpid()}-{SESSION_COUNT}", **(extra_env or {}))
     try:
         proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True, timeout=timeout, env=env)
@@ -192,6 +192,19 @@ def swift_session(binary: str, sock: str, args, long_run: bool = False) -> list[
            binary, "responder", "--socket", sock] + discovery + ["--",
            binary, "driver"] + discovery + flags
     return run_lines(cmd, 600 + (args.long_seconds if long_run else 0))
+
+
+def swift_no_shared_memory_session(binary: str, sock: str, args) -> list[dict]:
+    """The large throughput cases with the shared-memory lane off (`ROSY_SHARED_MEMORY=0`):
+    every byte through the socket, as Zenoh's "no shm" row; rows `swift_noshm`."""
+    cmd = ["unshare", "-n", str(BENCH / "lib" / "session"),
+           binary, "responder", "--socket", sock, "--discovery", args.swift_discovery, "--",
+           binary, "driver", "--discovery", args.swift_discovery] + common_flags(sock, args) + [
+           "--cases", "throughput", "--sizes", "65536,1048576"]
+    rows = [r for r in run_lines(cmd, 600, {"ROSY_SHARED_MEMORY": "0"}) if r.get("case") == "throughput"]
+    for r in rows:
+        r["impl"] = "swift_noshm"
+    return rows
 
 
 def swift_busy_poll_session(binary: str, sock: str, args) -> list[dict]:
@@ -401,6 +414,13 @@ def render_cpu_table(values: dict) -> str:
             sc = median(values, "swift", key, "send_ctx_per_kmsg")
             ctx = "–" if rc is None or sc is None else f"{rc:,.0f} / {sc:,.0f}"
             lines.append(f"| topic {size_label(size)} {sock} | {cells[0]} | {cells[1]} | {ctx} |")
+            r = median(values, "swift_noshm", key, "recv_cpu_us_per_msg")
+            t = median(values, "swift_noshm", key, "send_cpu_us_per_msg")
+            if r is not None and t is not None:
+                rc = median(values, "swift_noshm", key, "recv_ctx_per_kmsg")
+                sc = median(values, "swift_noshm", key, "send_ctx_per_kmsg")
+                lines.append(f"| topic {size_label(size)} {sock}, Swift without shared memory | {r:,.1f} + {t:,.1f} | – "
+                             f"| {rc:,.0f} / {sc:,.0f} |")
     lines += ["", "| case | Swift provider + caller µs/call | Swift ctx switches per call provider / caller |",
               "|---|---:|---:|"]
     for case, suffix in (("service", ""), ("service_await", ", handler that awaits"),
@@ -442,8 +462,8 @@ def render_alternatives_table(values: dict) -> str:
              + " | ".join(f"rosy/{name}" for _, name in others) + " | rosy ahead of all |",
              "|---|---|---:|" + "---:|" * (2 * len(others)) + "---|"]
 
-    def row(label, unit, key, metric, higher_is_better):
-        s = median(values, "swift", key, metric)
+    def row(label, unit, key, metric, higher_is_better, impl="swift"):
+        s = median(values, impl, key, metric)
         got = [median(values, impl, key, metric) for impl, _ in others]
         ratios = [ratio(s, o) if higher_is_better else ratio(o, s) for o in got]
         ahead = None if s is None or any(o is None for o in got) else all(
@@ -458,6 +478,9 @@ def render_alternatives_table(values: dict) -> str:
             row(f"topic {size_label(size)} {sock}", "msg/s", key, "msgs_per_s", True)
             if size >= 65536:
                 row(f"topic {size_label(size)} {sock}", "MB/s", key, "mb_per_s", True)
+                if median(values, "swift_noshm", key, "msgs_per_s") is not None:
+                    row(f"topic {size_label(size)} {sock}, Swift rosy without shared memory", "msg/s", key,
+                        "msgs_per_s", True, impl="swift_noshm")
         for metric in ("p50", "p99"):
             row(f"latency {metric} @1k/s {sock}", "µs", ("latency", sock, None), f"{metric}_us", False)
     return "\n".join(lines)
@@ -806,7 +829,8 @@ def main() -> None:
                 elif impl in ALTERNATIVES:
                     got = alternative_sessions(impl, args.bench_python, sock, args)
                 else:
-                    got = (swift_session(args.swift, sock, args) + swift_busy_poll_session(args.swift, sock, args)
+                    got = (swift_session(args.swift, sock, args) + swift_no_shared_memory_session(args.swift, sock, args)
+                           + swift_busy_poll_session(args.swift, sock, args)
                            + one_cpu_rows(impl, args.swift, sock, args) + nio_echo_session(args.swift, sock, args))
                     if args.rosy_cli:
                         got += speedtest_sessions(impl, args.rosy_cli, args.python, sock, args)
