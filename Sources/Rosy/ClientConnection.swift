@@ -131,18 +131,25 @@ final class ClientConnection: Sendable, EventLoopTaskExecutor.FollowUp {
     /// is behind: going through the socket would only give it more work), and the link's
     /// outbox waits for ``isHoldingFrames`` to end, as for a socket that is not writable.
     func write(_ frames: ByteBuffer) {
-        if !laneBacklog.value.isEmpty {
+        guard laneBacklog.value.isEmpty else {
             laneBacklog.value.append(frames)
             return
         }
+        if writeUnlessLaneFull(frames) { return }
+        SharedMemoryLane.framesHeld.add(1, ordering: .relaxed)
+        laneBacklog.value.append(frames)
+        scheduleLaneRetry()
+    }
+
+    /// Writes `frames`, or their `m` frame when they go into the lane; false (nothing
+    /// written) when the lane has no room for them yet.
+    private func writeUnlessLaneFull(_ frames: ByteBuffer) -> Bool {
         switch placement(of: frames) {
         case .socket: channel.write(frames, promise: nil)
         case .lane(let reference): channel.write(reference, promise: nil)
-        case .laneFull:
-            SharedMemoryLane.framesHeld.add(1, ordering: .relaxed)
-            laneBacklog.value.append(frames)
-            scheduleLaneRetry()
+        case .laneFull: return false
         }
+        return true
     }
 
     /// Frames wait for room in the lane: the link's outbox stays queued until they are gone.
@@ -185,13 +192,10 @@ final class ClientConnection: Sendable, EventLoopTaskExecutor.FollowUp {
     private func retryLane() {
         var wrote = false
         while let frames = laneBacklog.value.first {
-            switch placement(of: frames) {
-            case .laneFull:
+            guard writeUnlessLaneFull(frames) else {
                 if wrote { channel.flush() }
                 scheduleLaneRetry()
                 return
-            case .socket: channel.write(frames, promise: nil)
-            case .lane(let reference): channel.write(reference, promise: nil)
             }
             laneBacklog.value.removeFirst()
             wrote = true

@@ -228,7 +228,8 @@ final class InboundConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
         self.batch = []
         var batchBytes = self.batchBytes
         do {
-            try assembler.process(Self.unwrapInboundIn(data)) { frame in
+            // Each frame read, from the socket or (through an `m` frame) from the lane.
+            func take(_ frame: InboundFrame) throws {
                 switch frame {
                 case .topicMessage(let frame):
                     batchBytes += TopicInbox.size(of: frame)
@@ -236,12 +237,10 @@ final class InboundConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
                 case .serviceRequest(let request):
                     handle(request, context: context)
                 case .sharedMemoryReference(let reference):
-                    try readLane(reference, context: context) { frame in
-                        batchBytes += TopicInbox.size(of: frame)
-                        batch.append(frame)
-                    }
+                    try readLane(reference, context: context, each: take)
                 }
             }
+            try assembler.process(Self.unwrapInboundIn(data), take)
             if laneAccepted {
                 laneAccepted = false
                 assembler.updateDecoder { $0.acceptsSharedMemoryReferences = true }
@@ -257,21 +256,20 @@ final class InboundConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
         }
     }
 
-    /// The frames an `m` frame points at, copied out of the lane and handled as if read
-    /// from the socket (topic messages go to `topicMessage`).
+    /// The frames an `m` frame points at, copied out of the lane and handed to `each` as if
+    /// read from the socket (the decoder here reads no `m` frame: one inside the lane is an
+    /// error, as are bytes that are not whole frames).
     private func readLane(
-        _ reference: SharedMemoryReference, context: ChannelHandlerContext, topicMessage: (TopicMessageFrame) -> Void
+        _ reference: SharedMemoryReference, context: ChannelHandlerContext, each: (InboundFrame) throws -> Void
     ) throws {
         guard lane != nil else { throw FrameError.badSharedMemoryReference("no lane on this connection") }
         var frames = try lane!.take(reference, allocator: context.channel.allocator)
         var decoder = InboundFrameDecoder(maximumMessageSize: maximumMessageSize)
         while frames.readableBytes > 0 {
-            switch try decoder.decode(buffer: &frames) {
-            case .topicMessage(let frame): topicMessage(frame)
-            case .serviceRequest(let request): handle(request, context: context)
-            case .sharedMemoryReference, nil:  // never accepted inside the lane; nil: cut off
+            guard let frame = try decoder.decode(buffer: &frames) else {
                 throw FrameError.badSharedMemoryReference("\(reference.length) bytes that are not whole frames")
             }
+            try each(frame)
         }
     }
 
