@@ -103,7 +103,7 @@ final class ClientConnection: Sendable, EventLoopTaskExecutor.FollowUp {
     private let laneCodec: (any MessageCodec)?
     private let logger: Logger?
     /// Frames waiting for room in the lane, in order.
-    private let laneBacklog: NIOLoopBoundBox<CircularBuffer<ByteBuffer>>
+    private let laneBacklog: NIOLoopBoundBox<CircularBuffer<Outbox.Writes.Buffer>>
     /// The link whose outbox waits while frames wait for the lane.
     private let link: PeerLink?
 
@@ -126,11 +126,11 @@ final class ClientConnection: Sendable, EventLoopTaskExecutor.FollowUp {
     // MARK: Shared-memory lane
 
     /// Writes whole frames, in order with the others written this way (on the event loop;
-    /// `flush` follows). Large ones go into the lane when it is open: the socket carries an
-    /// `m` frame instead. While the lane is full, frames wait here, in order (the receiver
+    /// `flush` follows). One large frame goes into the lane when it is open: the socket
+    /// carries an `m` frame instead (a run of small frames, however long, goes as it is). While the lane is full, frames wait here, in order (the receiver
     /// is behind: going through the socket would only give it more work), and the link's
     /// outbox waits for ``isHoldingFrames`` to end, as for a socket that is not writable.
-    func write(_ frames: ByteBuffer) {
+    func write(_ frames: Outbox.Writes.Buffer) {
         guard laneBacklog.value.isEmpty else {
             laneBacklog.value.append(frames)
             return
@@ -143,9 +143,9 @@ final class ClientConnection: Sendable, EventLoopTaskExecutor.FollowUp {
 
     /// Writes `frames`, or their `m` frame when they go into the lane; false (nothing
     /// written) when the lane has no room for them yet.
-    private func writeUnlessLaneFull(_ frames: ByteBuffer) -> Bool {
+    private func writeUnlessLaneFull(_ frames: Outbox.Writes.Buffer) -> Bool {
         switch placement(of: frames) {
-        case .socket: channel.write(frames, promise: nil)
+        case .socket: channel.write(frames.bytes, promise: nil)
         case .lane(let reference): channel.write(reference, promise: nil)
         case .laneFull: return false
         }
@@ -163,12 +163,12 @@ final class ClientConnection: Sendable, EventLoopTaskExecutor.FollowUp {
 
     /// Where `frames` go: the first large frames start the lane's offer and go through the
     /// socket meanwhile.
-    private func placement(of frames: ByteBuffer) -> Placement {
-        guard frames.readableBytes >= SharedMemoryLane.threshold,
-              frames.readableBytes <= SharedMemoryLane.largestFrame else { return .socket }
+    private func placement(of frames: Outbox.Writes.Buffer) -> Placement {
+        guard frames.isOneLargeFrame, frames.bytes.readableBytes >= SharedMemoryLane.threshold,
+              frames.bytes.readableBytes <= SharedMemoryLane.largestFrame else { return .socket }
         switch lane.value {
         case .open(let writer):
-            guard let reference = writer.place(frames) else { return .laneFull }
+            guard let reference = writer.place(frames.bytes) else { return .laneFull }
             var frame = allocator.buffer(capacity: SharedMemoryReference.encodedSize)
             FrameEncoder.writeSharedMemoryReference(reference, into: &frame)
             return .lane(frame)
@@ -323,7 +323,7 @@ final class ClientConnection: Sendable, EventLoopTaskExecutor.FollowUp {
     /// Writes a large request as it is, after the batch so far (on the event loop).
     private func sendAlone(_ request: ByteBuffer) {
         flushUnsent()
-        write(request)
+        write(Outbox.Writes.Buffer(bytes: request, isOneLargeFrame: true))
         channel.flush()
     }
 

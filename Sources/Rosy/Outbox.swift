@@ -77,7 +77,14 @@ struct Outbox {
 
     /// The buffers to write, in order, and how many messages had expired (those are left out).
     struct Writes {
-        var buffers: [ByteBuffer] = []
+        /// One write: a run of small frames, or one large frame as it was appended.
+        struct Buffer {
+            var bytes: ByteBuffer
+            /// One frame larger than ``Outbox/coalesceLimit`` (the shared-memory lane takes
+            /// only these: a run of small frames goes through the socket as it is).
+            var isOneLargeFrame: Bool
+        }
+        var buffers: [Buffer] = []
         var expired = 0
     }
 
@@ -88,7 +95,7 @@ struct Outbox {
         guard let first = entries.first else { return result }
         // The usual case: small frames only, none expired: the whole batch is one write.
         if large.isEmpty, first.deadline >= now {
-            result.buffers = [batch]
+            result.buffers = [Writes.Buffer(bytes: batch, isOneLargeFrame: false)]
             return result
         }
         var batch = self.batch
@@ -105,7 +112,7 @@ struct Outbox {
             let entry = entries[index]
             index = entries.index(after: index)
             if entry.end < 0 {
-                result.buffers.append(large.removeFirst())
+                result.buffers.append(Writes.Buffer(bytes: large.removeFirst(), isOneLargeFrame: true))
                 continue
             }
             // The run of small frames up to the next large one (or the end).
@@ -115,7 +122,7 @@ struct Outbox {
                 index = entries.index(after: index)
             }
             if let run = batch.readSlice(length: runEnd - batch.readerIndex) {
-                result.buffers.append(run)
+                result.buffers.append(Writes.Buffer(bytes: run, isOneLargeFrame: false))
             }
         }
         return result

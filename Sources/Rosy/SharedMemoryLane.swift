@@ -28,8 +28,9 @@ import Glibc
 /// Order is kept because the `m` frames go through the socket with the others. The ring is
 /// single-producer, single-consumer: the client writes at its head, the server copies each
 /// referenced frame out and then publishes how far it has read (`released`); a frame that
-/// does not fit goes through the socket as before, so a slow receiver slows its sender
-/// through the socket's back-pressure, as without a lane. Responses (server to client)
+/// does not fit waits, in order, and the frames behind it wait too, so a slow receiver slows
+/// its sender as a full socket does. Only single large frames go into the lane: a run of
+/// small frames, however long, goes through the socket as it is. Responses (server to client)
 /// always go through the socket.
 ///
 /// Layout of the memory: a 4 KiB header (magic u64 at 0, cookie u64 at 8, ring size u64 at
@@ -37,7 +38,7 @@ import Glibc
 enum SharedMemoryLane {
     /// The reserved service a client calls to offer its lane (never listed, never dispatched).
     static let offerService = "rosy:shared-memory-lane"
-    /// Frames (or batches of frames) from this size on go through the lane.
+    /// Single frames from this size on go through the lane.
     static let threshold = 64 * 1024
     /// The ring's size: 16 MiB, so about fifteen 1 MB messages can be in flight.
     static let ringSize = 16 * 1024 * 1024

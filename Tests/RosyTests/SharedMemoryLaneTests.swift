@@ -135,6 +135,33 @@ final class SharedMemoryLaneTests: XCTestCase {
         }
     }
 
+    /// Small messages sent faster than they are written make runs far longer than the
+    /// lane's threshold in the outbox: those go through the socket as they are, and no lane
+    /// is offered for them (the lane is for single large frames; a run of small ones gains
+    /// nothing from it).
+    func testRunsOfSmallMessagesStayOnTheSocket() async throws {
+        let mesh = InProcessMesh()
+        let sender = try await Node.start(name: "sender", options: .inProcess(mesh))
+        let receiver = try await Node.start(name: "receiver", options: .inProcess(mesh))
+        let received = Collector<Int64>()
+        try await receiver.listen("small") { received.append($0.args.first?.intValue ?? -1) }
+        _ = await sender.waitUntilListeners("small", count: 1)
+        let openedBefore = SharedMemoryLane.lanesOpened.load(ordering: .relaxed)
+        let placedBefore = SharedMemoryLane.framesPlaced.load(ordering: .relaxed)
+        // 1 kB frames: a full outbox (100 messages) is a run of about 100 kB.
+        let count = 10_000
+        let filler = Value.string(String(repeating: "s", count: 1000))
+        try await withTaskExecutorPreference(sender.taskExecutor) {
+            for index in 0..<count { try await sender.send("small", .int(Int64(index)), filler) }
+        }
+        try await received.wait(for: count, timeout: .seconds(60))
+        XCTAssertEqual(received.values, (0..<Int64(count)).map { $0 })
+        XCTAssertEqual(SharedMemoryLane.lanesOpened.load(ordering: .relaxed) - openedBefore, 0, "no lane offered")
+        XCTAssertEqual(SharedMemoryLane.framesPlaced.load(ordering: .relaxed) - placedBefore, 0, "nothing through a lane")
+        await sender.stop()
+        await receiver.stop()
+    }
+
     /// A receiver with shared memory off refuses the offer: everything goes through the
     /// socket, and nothing is lost.
     func testARefusedLaneLeavesEverythingOnTheSocket() async throws {
