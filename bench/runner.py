@@ -229,38 +229,28 @@ def in_private_network(cmd: list[str]) -> list[str]:
 
 def alternative_sessions(impl: str, python: str, sock: str, args) -> list[dict]:
     """The rows of Zenoh (with its default shared memory, and without) or ZeroMQ for one
-    socket kind. ZeroMQ's Unix socket is its `ipc` transport; the rows say `unix`."""
-    sizes = ["--sizes", ",".join(str(size) for size in ALT_SIZES)]
+    socket kind, and at 1 MB each library's default again with the receiver reading the
+    payload into `bytes` (impl `..._read`, pairbench.py `--read-payload`). ZeroMQ's Unix
+    socket is its `ipc` transport; the rows say `unix`."""
+    every = ["--sizes", ",".join(str(size) for size in ALT_SIZES)]
+    large = ["--sizes", str(max(ALT_SIZES)), "--read-payload"]
     if impl == "zenoh":
         script = str(BENCH / "python" / "zenohbench.py")
-        variants = [["--shared-memory", "on"], ["--shared-memory", "off"]]
+        variants = [["--shared-memory", "on"] + every, ["--shared-memory", "off"] + every,
+                    ["--shared-memory", "on"] + large]
         kind = sock
     else:
         script = str(BENCH / "python" / "zmqbench.py")
-        variants = [[]]
+        variants = [every, large]
         kind = "ipc" if sock == "unix" else sock
     rows = []
     for variant in variants:
-        got = run_lines(in_private_network([python, script, "--socket", kind] + variant + sizes
+        got = run_lines(in_private_network([python, script, "--socket", kind] + variant
                                            + common_flags(sock, args)[2:]), 300)
         for row in got:
             row["socket"] = sock
             row["transport"] = kind
         rows += got
-    return rows
-
-
-def speedtest_sessions(impl: str, rosy: str, python: str, sock: str, args) -> list[dict]:
-    """`rosy speedtest recv` + `rosy speedtest send` as users run them (Swift's `rosy`, or the
-    venv's Python `rosy`), on a host as users have it: a private network namespace with its
-    own host name, dbus and avahi-daemon (.ci/netns/run-in-netns), so that a TCP address
-    `<host>.local` resolves through mDNS as on a robot."""
-    rows = []
-    for size in SPEEDTEST_SIZES:
-        rows += run_lines([str(ROOT / ".ci" / "netns" / "run-in-netns"), "--hostname", "speedtest", "--",
-                           python, str(BENCH / "python" / "speedtest_pair.py"), "--impl", impl,
-                           "--rosy", rosy, "--socket", sock, "--size", str(size),
-                           "--seconds", str(args.speedtest_seconds)], 120 + args.speedtest_seconds)
     return rows
 
 
@@ -483,6 +473,28 @@ def render_alternatives_table(values: dict) -> str:
                         "msgs_per_s", True, impl="swift_noshm")
         for metric in ("p50", "p99"):
             row(f"latency {metric} @1k/s {sock}", "µs", ("latency", sock, None), f"{metric}_us", False)
+    return "\n".join(lines)
+
+
+def render_payload_read_table(values: dict) -> str:
+    """1 MB with every receiver holding the data: rosy's listener gets the message decoded
+    (a Swift String), while the rows above count Zenoh's `ZBytes` and pyzmq's `Frame`
+    without reading them; here their receivers copy each payload into `bytes`
+    (impls `zenoh_read`, `zmq_read`). Ratios: Swift rosy / the other."""
+    size = max(ALT_SIZES)
+    others = (("zenoh_read", "Zenoh, payload read"), ("zmq_read", "ZeroMQ, payload read"))
+    if not any(median(values, impl, ("throughput", sock, size), "msgs_per_s") is not None
+               for impl, _ in others for sock in SOCKETS):
+        return ""
+    lines = ["| 1 MB, receiver reads the payload | Swift rosy msg/s | " + " | ".join(f"{n} msg/s" for _, n in others)
+             + " | " + " | ".join(f"rosy/{n}" for _, n in others) + " |",
+             "|---|---:|" + "---:|" * (2 * len(others))]
+    for sock in SOCKETS:
+        key = ("throughput", sock, size)
+        s = median(values, "swift", key, "msgs_per_s")
+        got = [median(values, impl, key, "msgs_per_s") for impl, _ in others]
+        lines.append(f"| topic 1 MB {sock} | {fmt(s, 'msg/s')} | " + " | ".join(fmt(o, "msg/s") for o in got)
+                     + " | " + " | ".join(ratio(s, o) for o in got) + " |")
     return "\n".join(lines)
 
 
@@ -795,7 +807,8 @@ def main() -> None:
             print(render_summary(values))
             return
         print(*(t for t in (render_table(values), render_speedtest_table(values),
-                            render_alternatives_table(values), render_cpu_table(values),
+                            render_alternatives_table(values), render_payload_read_table(values),
+                            render_cpu_table(values),
                             render_targets(values, long_rows), render_launch_table(values)) if t),
               sep="\n\n")
         return
@@ -863,7 +876,8 @@ def main() -> None:
     print(f"Machine: {machine()}")
     print()
     print(render_table(values))
-    for extra in (render_speedtest_table(values), render_alternatives_table(values)):
+    for extra in (render_speedtest_table(values), render_alternatives_table(values),
+                  render_payload_read_table(values)):
         if extra:
             print()
             print(extra)

@@ -212,23 +212,35 @@ class Soak:
             for name, pid in procs.items() for fds, others in [descriptors(pid)]}})
 
     def node_list(self, elapsed: float) -> None:
-        self.lists.append(self.list_nodes(elapsed))
+        listed = self.list_nodes(elapsed, log=True)
+        if listed["missing"]:
+            # Why: the reader's log of that list (which instances came without a readable
+            # TXT), and whether a list of the CLI's default 5 s, right after, shows them.
+            name = f"node-list-miss-{elapsed:.0f}s.log"
+            (self.folder / name).write_text(listed.pop("log"))
+            again = self.list_nodes(elapsed, discovery_time=5)
+            listed["log_file"] = name
+            listed["shown_by_5s_list_after"] = [n for n in listed["missing"] if n not in again["missing"]]
+        listed.pop("log", None)
+        self.lists.append(listed)
 
-    def list_nodes(self, elapsed: float) -> dict:
+    def list_nodes(self, elapsed: float, discovery_time: float = 2, log: bool = False) -> dict:
         """One `rosy node list`: answered or not, how many nodes, which long-lived ones missing."""
         try:
             got = subprocess.run([self.args.rosy, "node", "list", "--domain-id", DOMAIN,
-                                  "--discovery-time", "2"],
+                                  "--discovery-time", f"{discovery_time:g}"]
+                                 + (["--log-level", "trace"] if log else []),
                                  capture_output=True, text=True, timeout=30, env=self.env)
-            ok, text = got.returncode == 0, got.stdout
+            ok, text, errors = got.returncode == 0, got.stdout, got.stderr
         except subprocess.TimeoutExpired:
-            ok, text = False, ""
+            ok, text, errors = False, "", "timed out"
         match = re.match(r"(\d+) nodes:", text)
         names = set(re.findall(r"^(\S+)@", text, re.MULTILINE))
         return {"t": elapsed, "ok": ok and match is not None,
                 "nodes": int(match.group(1)) if match else 0,
                 "long_lived_listed": sum(name in names for name in LONG_LIVED),
-                "missing": [name for name in LONG_LIVED if name not in names]}
+                "missing": [name for name in LONG_LIVED if name not in names],
+                "log": text + "\n--- stderr\n" + errors}
 
     def signal_senders(self) -> None:
         status = self.status() or {"nodes": []}
@@ -430,7 +442,9 @@ def summarize(soak: Soak, final_status: dict, warm_index, seconds: float, warmup
             "topics": topics, "services": services, "flaky": flaky, "processes": processes,
             "node_list": {"runs": len(soak.lists), "ok": lists_ok, "missed": missed,
                           "complete": sum(1 for l in soak.lists if l["ok"] and not l["missing"]),
-                          "incomplete": [{"t": round(l["t"], 1), "missing": l["missing"]}
+                          "incomplete": [{"t": round(l["t"], 1), "missing": l["missing"],
+                                          "shown_by_5s_list_after": l.get("shown_by_5s_list_after", []),
+                                          "log_file": l.get("log_file")}
                                          for l in soak.lists if l["missing"]],
                           "nodes_min": min((l["nodes"] for l in soak.lists), default=0),
                           "nodes_max": max((l["nodes"] for l in soak.lists), default=0),
@@ -486,7 +500,9 @@ def render(result: dict) -> str:
                   f"{n['nodes_min']}–{n['nodes_max']} nodes listed, at least {n['long_lived_listed_min']} "
                   f"of the {len(LONG_LIVED)} long-lived ones; {n['complete']} listed all 16."]
     for l in n["incomplete"]:
-        lines.append(f"- at {l['t']:.0f} s: missed {', '.join(l['missing'])}")
+        shown = l.get("shown_by_5s_list_after", [])
+        lines.append(f"- at {l['t']:.0f} s: missed {', '.join(l['missing'])}; a 5 s list right after "
+                     f"showed {', '.join(shown) if shown else 'none of them'} (log: {l.get('log_file')})")
     lines.append("")
     lines += ["| target | met |", "|---|---|"]
     lines += [f"| {name} | {'PASS' if ok else '**FAIL**'} |" for name, ok in result["targets"].items()]

@@ -171,7 +171,12 @@ final class MDNSBrowser: Sendable {
         var fds = [pollfd(fd: socketFD, events: Int16(POLLIN), revents: 0),
                    pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
         let question = DNSMessage.query(ptr: serviceName)
-
+        defer {
+            // What a short-lived reader (`rosy node list`) leaves out, and why: an instance
+            // whose TXT never came cannot be named.
+            let unnamed = instances.filter { $0.value.spec == nil }.keys.sorted()
+            logger.debug("mDNS: \(instances.count) instances seen in \(String(format: "%.1f", Date().timeIntervalSince(started))) s, \(queriesSent) queries, \(unnamed.count) without a readable TXT\(unnamed.isEmpty ? "" : ": " + unnamed.joined(separator: ", "))")
+        }
 
         while true {
             let now = Date()
@@ -237,6 +242,7 @@ final class MDNSBrowser: Sendable {
             if names.count == 32 { break }
         }
         guard !names.isEmpty else { return }
+        logger.trace("mDNS: asking for the TXT of \(names.joined(separator: ", "))")
         sendQuery(DNSMessage.query(names.map { ($0, DNSMessage.typeTXT) }))
     }
 

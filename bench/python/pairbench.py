@@ -18,6 +18,11 @@ transport under test. A transport module gives:
 
 `settings` is the dict of the parsed command line.
 
+`--read-payload`: the receiver copies each payload into a Python `bytes` (`bytes(payload)`),
+as a listener that uses the data does; rosy's listeners get the message decoded, while
+Zenoh's callback gets a `ZBytes` (in shared memory, with Zenoh's default configuration) and
+pyzmq's `recv(copy=False)` a `Frame`, both unread unless asked. The impl gets `_read`.
+
 One JSON line per case on stdout, as the other bench programs.
 """
 
@@ -42,8 +47,9 @@ def percentile(sorted_values: list[float], fraction: float) -> float:
 
 
 class Tally:
-    def __init__(self) -> None:
+    def __init__(self, read_payload: bool = False) -> None:
         self.latency = False
+        self.read_payload = read_payload
         self.reset()
 
     def reset(self) -> None:
@@ -53,6 +59,8 @@ class Tally:
         self.latencies_us: list[float] = []
 
     def on_message(self, payload) -> None:
+        if self.read_payload:
+            payload = bytes(payload)
         now = time.monotonic()
         if self.latency:
             self.latencies_us.append((time.time() - STAMP.unpack_from(bytes(payload))[0]) * 1e6)
@@ -69,7 +77,7 @@ class Tally:
 
 def receiver_process(module: str, address: str, settings: dict, conn) -> None:
     transport = importlib.import_module(module)
-    tally = Tally()
+    tally = Tally(read_payload=settings.get("read_payload", False))
     close = transport.receive(address, tally.on_message, settings)
     conn.send("ready")
     while True:
@@ -150,8 +158,11 @@ def main(module: str, impl: str, sockets: tuple[str, ...]) -> None:
     parser.add_argument("--latency-seconds", type=float, default=3.0)
     parser.add_argument("--rate", type=float, default=1000.0)
     parser.add_argument("--sizes", type=lambda s: [int(x) for x in s.split(",")], default=[0, 1000, 1048576])
+    parser.add_argument("--read-payload", action="store_true",
+                        help="the receiver copies each payload into bytes, as a listener that uses it")
     transport = importlib.import_module(module)
     if hasattr(transport, "add_arguments"):
         transport.add_arguments(parser)
     args = parser.parse_args()
-    run(module, getattr(transport, "impl_name", lambda _: impl)(args), args.socket, args)
+    name = getattr(transport, "impl_name", lambda _: impl)(args)
+    run(module, name + ("_read" if args.read_payload else ""), args.socket, args)
