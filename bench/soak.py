@@ -58,6 +58,15 @@ NODE_PROGRAMS = ("rosy-soak-node", "soaknode.py", "rosy-launch")
 # ---- /proc ---------------------------------------------------------------------------------
 
 
+def rss_rates(rss: list[int]) -> list[float]:
+    """KB per minute over the first and the second half of the samples (SAMPLE_EVERY apart)."""
+    half = len(rss) // 2
+    if half < 1:
+        return [0.0, 0.0]
+    minutes = half * SAMPLE_EVERY / 60
+    return [round((rss[half] - rss[0]) / minutes, 1), round((rss[-1] - rss[-1 - half]) / minutes, 1)]
+
+
 def descriptors(pid: int) -> tuple[int, int] | tuple[None, None]:
     """Open descriptors (/proc/PID/fd), and how many of them are not sockets: files, pipes,
     eventfds, epoll. Sockets come and go with the crashers a node is linked to; a leak of
@@ -404,7 +413,11 @@ def summarize(soak: Soak, final_status: dict, warm_index, seconds: float, warmup
                 "other_fds_start_window_max": max(others[:WINDOW]),
                 "other_fds_end_window_max": max(others[-WINDOW:]),
                 "rss_start_kb": rss[0], "rss_end_kb": rss[-1],
-                "rss_growth_percent": 100.0 * (rss[-1] - rss[0]) / rss[0], "samples": len(series)})
+                "rss_growth_percent": 100.0 * (rss[-1] - rss[0]) / rss[0], "samples": len(series),
+                # How fast RSS still rises, in the first and the second half of the measured
+                # time: memory that is bounded (e.g. the departed nodes a node remembers for
+                # 5 to 7.5 minutes) levels off; a leak keeps its pace.
+                "rss_kb_per_min_halves": rss_rates(rss)})
 
     lists_ok = sum(1 for l in soak.lists if l["ok"])
     total_restarts = sum(restarts.values())
@@ -489,12 +502,13 @@ def render(result: dict) -> str:
                  f"| {f['wrong']} | – |")
     lines += ["", f"soak.flaky failures (expected: calls while its providers were down or died): {why}.", ""]
     lines += ["| process | fds start | fds end | fds min–max | fitted rise | non-socket fds start → end "
-              "| RSS start MB | RSS end MB | RSS growth |",
-              "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+              "| RSS start MB | RSS end MB | RSS growth | RSS KB/min, 1st half → 2nd half |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for p in result["processes"]:
         lines.append(f"| {p['process']} | {p['fds_start']} | {p['fds_end']} | {p['fds_min']}–{p['fds_max']} "
                      f"| {p['fds_trend']:+.2f} | {p['other_fds_start']} → {p['other_fds_end']} "
-                     f"| {mb(p['rss_start_kb'])} | {mb(p['rss_end_kb'])} | {p['rss_growth_percent']:+.1f}% |")
+                     f"| {mb(p['rss_start_kb'])} | {mb(p['rss_end_kb'])} | {p['rss_growth_percent']:+.1f}% "
+                     f"| {p['rss_kb_per_min_halves'][0]:+.1f} → {p['rss_kb_per_min_halves'][1]:+.1f} |")
     n = result["node_list"]
     lines += ["", f"`rosy node list` every {LIST_EVERY:g} s: {n['ok']} of {n['runs']} answered, "
                   f"{n['nodes_min']}–{n['nodes_max']} nodes listed, at least {n['long_lived_listed_min']} "
