@@ -254,6 +254,20 @@ def alternative_sessions(impl: str, python: str, sock: str, args) -> list[dict]:
     return rows
 
 
+def speedtest_sessions(impl: str, rosy: str, python: str, sock: str, args) -> list[dict]:
+    """`rosy speedtest recv` + `rosy speedtest send` as users run them (Swift's `rosy`, or the
+    venv's Python `rosy`), on a host as users have it: a private network namespace with its
+    own host name, dbus and avahi-daemon (.ci/netns/run-in-netns), so that a TCP address
+    `<host>.local` resolves through mDNS as on a robot."""
+    rows = []
+    for size in SPEEDTEST_SIZES:
+        rows += run_lines([str(ROOT / ".ci" / "netns" / "run-in-netns"), "--hostname", "speedtest", "--",
+                           python, str(BENCH / "python" / "speedtest_pair.py"), "--impl", impl,
+                           "--rosy", rosy, "--socket", sock, "--size", str(size),
+                           "--seconds", str(args.speedtest_seconds)], 120 + args.speedtest_seconds)
+    return rows
+
+
 # ---- the table ---------------------------------------------------------------------------
 
 
