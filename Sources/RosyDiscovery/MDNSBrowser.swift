@@ -13,16 +13,28 @@ import Glibc
 /// Swift nodes too, so one path shows every node. Liveness: a goodbye (TTL 0) removes a
 /// node at once; queries go out every ``queryInterval`` and a node not confirmed within
 /// ``staleAfter`` is dropped (rosy itself drops after about one 30 s TTL).
+///
+/// The first ``directQueries`` queries, and the questions for missing TXT records, also go
+/// out from a second socket on a port of its own: a responder answers such a "one-shot"
+/// query (RFC 6762 section 5.1) straight back to that port, at once, besides its usual
+/// multicast. Its multicast answer may wait a second or more: a record multicast within the
+/// last second is held back (RFC 6762 section 14), and where many nodes browse, Python's
+/// zeroconf holds most answers so. A reader that listens for two seconds (`rosy node list`)
+/// would miss such a node.
 final class MDNSBrowser: Sendable {
     static let queryInterval: TimeInterval = 10
     static let staleAfter: TimeInterval = 35
     static let largestDatagram = 65_535
+    /// How many of the first queries also go out as one-shot queries (answered directly).
+    static let directQueries = 3
 
     private let serviceName: String     // "_rosy-<hash>._tcp.local"
     private let ownUUID: Locked<UUID?>
     private let onEvent: @Sendable (MeshEvent) -> Void
     private let logger: Logger
     private let socketFD: Int32
+    /// The one-shot queries' socket (an ephemeral port): answers to them come back here.
+    private let directFD: Int32
     private let wakeWrite: Int32
     private let wakeRead: Int32
     private let done = DispatchSemaphore(value: 0)
@@ -34,9 +46,16 @@ final class MDNSBrowser: Sendable {
         self.onEvent = onEvent
         self.logger = logger
         socketFD = try Self.openSocket()
+        do {
+            directFD = try Self.openDirectSocket()
+        } catch {
+            close(socketFD)
+            throw error
+        }
         var pipeFDs: [Int32] = [0, 0]
         guard pipe(&pipeFDs) == 0 else {
             close(socketFD)
+            close(directFD)
             throw RegistryError("pipe failed: \(errnoText())")
         }
         wakeRead = pipeFDs[0]
@@ -62,6 +81,7 @@ final class MDNSBrowser: Sendable {
         _ = write(wakeWrite, &byte, 1)
         done.wait()
         close(socketFD)
+        close(directFD)
         close(wakeRead)
         close(wakeWrite)
     }
@@ -97,6 +117,29 @@ final class MDNSBrowser: Sendable {
         return fd
     }
 
+    /// A UDP socket on a port the kernel picks, for one-shot queries: responders answer
+    /// those by unicast to this port (never by port 5353, where avahi-daemon may get them).
+    private static func openDirectSocket() throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw RegistryError("mDNS one-shot socket: \(errnoText())") }
+        var ttl: UInt8 = 255
+        var loop: UInt8 = 1
+        setsockopt(fd, Int32(IPPROTO_IP), IP_MULTICAST_TTL, &ttl, 1)
+        setsockopt(fd, Int32(IPPROTO_IP), IP_MULTICAST_LOOP, &loop, 1)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr = in_addr(s_addr: INADDR_ANY)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0 else {
+            let text = errnoText()
+            close(fd)
+            throw RegistryError("cannot bind the mDNS one-shot socket: \(text)")
+        }
+        return fd
+    }
+
     /// Joins 224.0.0.251 on every multicast interface; returns on how many it is a member
     /// (an interface already joined counts). Called again with every query, so that
     /// interfaces that come up later are joined too.
@@ -121,17 +164,31 @@ final class MDNSBrowser: Sendable {
         return (external.isEmpty ? all : external).compactMap(\.ipv4)
     }
 
-    private func sendQuery(_ packet: [UInt8]) {
+    /// Sends `packet` to 224.0.0.251:5353 on every multicast interface; `direct`: from the
+    /// one-shot socket too, so that responders also answer straight back.
+    private func sendQuery(_ packet: [UInt8], direct: Bool = false) {
+        send(packet, from: socketFD)
+        guard direct else { return }
+        // Another id, so that the bytes differ: Python's zeroconf drops a query it has just
+        // seen byte for byte (the multicast one, a moment ago) as a duplicate.
+        var oneShot = packet
+        let id = UInt16.random(in: 1...UInt16.max)
+        oneShot[0] = UInt8(id >> 8)
+        oneShot[1] = UInt8(id & 0xFF)
+        send(oneShot, from: directFD)
+    }
+
+    private func send(_ packet: [UInt8], from fd: Int32) {
         var destination = sockaddr_in()
         destination.sin_family = sa_family_t(AF_INET)
         destination.sin_port = in_port_t(5353).bigEndian
         destination.sin_addr = in_addr(s_addr: inet_addr("224.0.0.251"))
         for var interface in Self.multicastInterfaces() {
-            setsockopt(socketFD, Int32(IPPROTO_IP), IP_MULTICAST_IF, &interface, socklen_t(MemoryLayout<in_addr>.size))
+            setsockopt(fd, Int32(IPPROTO_IP), IP_MULTICAST_IF, &interface, socklen_t(MemoryLayout<in_addr>.size))
             _ = packet.withUnsafeBytes { bytes in
                 withUnsafePointer(to: &destination) {
                     $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                        sendto(socketFD, bytes.baseAddress, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                        sendto(fd, bytes.baseAddress, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
                     }
                 }
             }
@@ -168,21 +225,23 @@ final class MDNSBrowser: Sendable {
         let started = Date()
         var nextQuery = started
         var queriesSent = 0
+        var directAnswers = 0
         var fds = [pollfd(fd: socketFD, events: Int16(POLLIN), revents: 0),
+                   pollfd(fd: directFD, events: Int16(POLLIN), revents: 0),
                    pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
         let question = DNSMessage.query(ptr: serviceName)
         defer {
             // What a short-lived reader (`rosy node list`) leaves out, and why: an instance
             // whose TXT never came cannot be named.
             let unnamed = instances.filter { $0.value.spec == nil }.keys.sorted()
-            logger.debug("mDNS: \(instances.count) instances seen in \(String(format: "%.1f", Date().timeIntervalSince(started))) s, \(queriesSent) queries, \(unnamed.count) without a readable TXT\(unnamed.isEmpty ? "" : ": " + unnamed.joined(separator: ", "))")
+            logger.debug("mDNS: \(instances.count) instances seen in \(String(format: "%.1f", Date().timeIntervalSince(started))) s, \(queriesSent) queries, \(directAnswers) direct answers, \(unnamed.count) without a readable TXT\(unnamed.isEmpty ? "" : ": " + unnamed.joined(separator: ", "))")
         }
 
         while true {
             let now = Date()
             if now >= nextQuery {
                 Self.joinGroup(socketFD)
-                sendQuery(question)
+                sendQuery(question, direct: queriesSent < Self.directQueries)
                 queriesSent += 1
                 // A few quick queries at start, then a steady pace.
                 nextQuery = now.addingTimeInterval(queriesSent < 3 ? Double(queriesSent) : Self.queryInterval)
@@ -192,38 +251,39 @@ final class MDNSBrowser: Sendable {
                 remove(name, from: &instances)
             }
             askForMissingTXT(&instances)
-            fds[0].revents = 0
-            fds[1].revents = 0
-            let ready = poll(&fds, 2, 500)
+            for index in fds.indices { fds[index].revents = 0 }
+            let ready = poll(&fds, nfds_t(fds.count), 500)
             if ready < 0 && errno != EINTR { return }
-            if fds[1].revents != 0 { return }
-            guard fds[0].revents != 0 else { continue }
-            while true {
-                // MSG_TRUNC: the datagram's real length, also when it did not fit.
-                let count = recv(socketFD, &buffer, buffer.count, Int32(MSG_DONTWAIT) | Int32(MSG_TRUNC))
-                guard count > 0 else { break }
-                guard count <= buffer.count else {
-                    if Date().timeIntervalSince(lastTruncatedWarning) > 60 {
-                        logger.warning("ignoring an mDNS packet of \(count) bytes, more than the \(buffer.count) read")
-                        lastTruncatedWarning = Date()
+            if fds[2].revents != 0 { return }
+            for (index, fd) in [socketFD, directFD].enumerated() where fds[index].revents != 0 {
+                while true {
+                    // MSG_TRUNC: the datagram's real length, also when it did not fit.
+                    let count = recv(fd, &buffer, buffer.count, Int32(MSG_DONTWAIT) | Int32(MSG_TRUNC))
+                    guard count > 0 else { break }
+                    guard count <= buffer.count else {
+                        if Date().timeIntervalSince(lastTruncatedWarning) > 60 {
+                            logger.warning("ignoring an mDNS packet of \(count) bytes, more than the \(buffer.count) read")
+                            lastTruncatedWarning = Date()
+                        }
+                        continue
                     }
-                    continue
-                }
-                let message: DNSMessage
-                do {
-                    message = try DNSMessage(parsing: Array(buffer[0..<count]))
-                } catch {
-                    if Date().timeIntervalSince(lastMalformedWarning) > 60 {
-                        logger.warning("ignoring a malformed mDNS packet: \(error)")
-                        lastMalformedWarning = Date()
+                    let message: DNSMessage
+                    do {
+                        message = try DNSMessage(parsing: Array(buffer[0..<count]))
+                    } catch {
+                        if Date().timeIntervalSince(lastMalformedWarning) > 60 {
+                            logger.warning("ignoring a malformed mDNS packet: \(error)")
+                            lastMalformedWarning = Date()
+                        }
+                        continue
                     }
-                    continue
-                }
-                guard message.isResponse else { continue }
-                if handle(message, instances: &instances, warnedBlobs: &warnedBlobs) {
-                    // A record changed: announcements can arrive out of order, so ask
-                    // again shortly for the current one.
-                    nextQuery = min(nextQuery, Date().addingTimeInterval(1.5))
+                    guard message.isResponse else { continue }
+                    if fd == directFD { directAnswers += 1 }
+                    if handle(message, instances: &instances, warnedBlobs: &warnedBlobs) {
+                        // A record changed: announcements can arrive out of order, so ask
+                        // again shortly for the current one.
+                        nextQuery = min(nextQuery, Date().addingTimeInterval(1.5))
+                    }
                 }
             }
         }
@@ -243,7 +303,7 @@ final class MDNSBrowser: Sendable {
         }
         guard !names.isEmpty else { return }
         logger.trace("mDNS: asking for the TXT of \(names.joined(separator: ", "))")
-        sendQuery(DNSMessage.query(names.map { ($0, DNSMessage.typeTXT) }))
+        sendQuery(DNSMessage.query(names.map { ($0, DNSMessage.typeTXT) }), direct: true)
     }
 
     private func remove(_ name: String, from instances: inout [String: Instance]) {

@@ -75,17 +75,21 @@ final class MeshInteropTests: XCTestCase {
         XCTAssertTrue(services.contains("add"), "service list: \(services)")
     }
 
-    /// Swift's own `rosy node list` (the CLI) lists a Python node found over mDNS.
+    /// Swift's own `rosy node list` (the CLI) lists a Python node found over mDNS, which
+    /// also answers the reader's one-shot queries directly.
     func testSwiftCLIListsPythonNode() throws {
         let rosy = TestSupport.executable("rosy").path
         let result = try runInNamespace("""
             $PY $PYNODE py-node 30 > py.out 2>&1 &
             until grep -q ready py.out; do sleep 0.1; done
-            ROSY_DISCOVERY=avahi \(rosy) node list -v --discovery-time 3
+            ROSY_DISCOVERY=avahi \(rosy) node list -v --discovery-time 3 --log-level debug 2> list.err
             kill %1
+            grep "mDNS:" list.err
             """)
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertTrue(result.stdout.contains("1 nodes:"), result.stdout)
+        // Python's zeroconf answers the one-shot queries too, straight back.
+        XCTAssertTrue(result.stdout.contains(" direct answers") && !result.stdout.contains(" 0 direct answers"), result.stdout)
         XCTAssertTrue(result.stdout.contains("py-node@alpha"), result.stdout)
         XCTAssertTrue(result.stdout.contains("'py-topic'") && result.stdout.contains("'py-service'"), result.stdout)
     }
@@ -315,6 +319,52 @@ final class MeshInteropTests: XCTestCase {
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertTrue(result.stdout.contains("asked for the TXT"), result.stdout)
         XCTAssertTrue(result.stdout.contains(" quiet-node host=alpha topics=quiet-topic"), result.stdout)
+    }
+
+    /// A responder whose multicast answers are held back (as Python's zeroconf holds a
+    /// record it multicast within the last second, where many nodes browse): it answers only
+    /// one-shot queries, straight back to their port. `rosy node list --discovery-time 2`
+    /// still lists its node, from the direct answer.
+    func testADirectAnswerIsEnoughForAShortList() throws {
+        let rosy = TestSupport.executable("rosy").path
+        let result = try runInNamespace(#"""
+            $PY - > responder.out 2>&1 <<'PY' &
+            \#(Self.rawDNS)
+            import time
+            n, blob = rosy_node('direct-node', 'direct-topic')
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            s.bind(('', 5353))
+            s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, socket.inet_aton('224.0.0.251') + socket.inet_aton('127.0.0.1'))
+            ptr_question = name(t) + struct.pack('!HH', 12, 1)
+            s.settimeout(0.2)
+            print('listening', flush=True)
+            deadline = time.time() + 20
+            while time.time() < deadline:
+                try:
+                    packet, source = s.recvfrom(65536)
+                except socket.timeout:
+                    continue
+                if packet[2] & 0x80 or ptr_question not in packet.lower():
+                    continue  # a response, or another question
+                if source[1] == 5353:
+                    print('held back a multicast answer', flush=True)
+                    continue
+                s.sendto(response(record(t, 12, name(n)), record(n, 16, blob)), source)
+                print('answered directly', flush=True)
+            PY
+            until grep -q listening responder.out; do sleep 0.1; done
+            ROSY_DISCOVERY=avahi \#(rosy) node list --discovery-time 2 --log-level debug 2> list.err
+            kill %1
+            cat responder.out
+            grep "mDNS:" list.err
+            """#)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("held back a multicast answer"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("answered directly"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("direct-node@alpha"), result.stdout)
+        XCTAssertFalse(result.stdout.contains(" 0 direct answers"), result.stdout)
     }
 
     /// Two hosts on a veth link (`.ci/netns/two-hosts`), each with its own avahi-daemon:
