@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import NIOCore
 import NIOPosix
 import RosyDiscovery
@@ -64,10 +67,36 @@ enum PeerConnector {
             // receiver reads it in large pieces (1 MB frames +30 %, 64 kB +50 %, bench/PERF-NOTES.md).
             // The kernel caps it at net.core.wmem_max and uses the memory only while in flight.
             return try await bootstrap.channelOption(.socketOption(.so_sndbuf), value: Self.unixSendBufferSize).connect(unixDomainSocketPath: path, channelInitializer: initializer)
-        case .ip(let host, let port, _):
+        case .ip(let host, let port, let family):
+            // Only an address of the spec's family: Python rosy binds IPv4 and IPv6 on two
+            // different ports, and the IPv6 port over IPv4 may be another node's server.
+            let address = try await resolve(host: host, port: port, family: family == 10 ? AF_INET6 : AF_INET)
             return try await bootstrap
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
-                .connect(host: host, port: port, channelInitializer: initializer)
+                .connect(to: address, channelInitializer: initializer)
+        }
+    }
+
+    /// `host`'s first address of `family` (getaddrinfo, on NIO's thread pool: a `.local`
+    /// name may take an mDNS lookup).
+    static func resolve(host: String, port: Int, family: Int32) async throws -> SocketAddress {
+        try await NIOThreadPool.singleton.runIfActive {
+            var hints = addrinfo()
+            hints.ai_family = family
+            hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+            var list: UnsafeMutablePointer<addrinfo>?
+            let status = getaddrinfo(host, String(port), &hints, &list)
+            guard status == 0, let first = list else {
+                throw NodeError("cannot resolve \(host) for \(family == AF_INET6 ? "IPv6" : "IPv4"): \(String(cString: gai_strerror(status)))")
+            }
+            defer { freeaddrinfo(list) }
+            guard let raw = first.pointee.ai_addr else { throw NodeError("no address for \(host)") }
+            if family == AF_INET6 {
+                let address = raw.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { $0.pointee }
+                return SocketAddress(address, host: host)
+            }
+            let address = raw.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee }
+            return SocketAddress(address, host: host)
         }
     }
 }
