@@ -89,27 +89,7 @@ final class MDNSBrowser: Sendable {
     // MARK: The socket
 
     private static func openSocket() throws -> Int32 {
-        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw RegistryError("mDNS socket: \(errnoText())") }
-        var one: Int32 = 1
-        var ttl: UInt8 = 255
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size))
-        setsockopt(fd, Int32(IPPROTO_IP), IP_MULTICAST_TTL, &ttl, 1)
-        var loop: UInt8 = 1
-        setsockopt(fd, Int32(IPPROTO_IP), IP_MULTICAST_LOOP, &loop, 1)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(5353).bigEndian
-        address.sin_addr = in_addr(s_addr: INADDR_ANY)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0 else {
-            let text = errnoText()
-            close(fd)
-            throw RegistryError("cannot bind UDP 5353 for mDNS: \(text)")
-        }
+        let fd = try openUDPSocket(port: 5353, sharingThePort: true, purpose: "mDNS")
         guard joinGroup(fd) > 0 else {
             close(fd)
             throw RegistryError("no multicast interface could join 224.0.0.251")
@@ -120,14 +100,27 @@ final class MDNSBrowser: Sendable {
     /// A UDP socket on a port the kernel picks, for one-shot queries: responders answer
     /// those by unicast to this port (never by port 5353, where avahi-daemon may get them).
     private static func openDirectSocket() throws -> Int32 {
+        try openUDPSocket(port: 0, sharingThePort: false, purpose: "the mDNS one-shot socket")
+    }
+
+    /// A UDP socket bound to `port` on every address (0: one the kernel picks), sending
+    /// multicast with TTL 255 and looped back to this host; `sharingThePort`: with
+    /// SO_REUSEADDR/SO_REUSEPORT, as avahi-daemon shares 5353.
+    private static func openUDPSocket(port: UInt16, sharingThePort: Bool, purpose: String) throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw RegistryError("mDNS one-shot socket: \(errnoText())") }
+        guard fd >= 0 else { throw RegistryError("\(purpose) socket: \(errnoText())") }
+        if sharingThePort {
+            var one: Int32 = 1
+            setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+            setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size))
+        }
         var ttl: UInt8 = 255
         var loop: UInt8 = 1
         setsockopt(fd, Int32(IPPROTO_IP), IP_MULTICAST_TTL, &ttl, 1)
         setsockopt(fd, Int32(IPPROTO_IP), IP_MULTICAST_LOOP, &loop, 1)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(port).bigEndian
         address.sin_addr = in_addr(s_addr: INADDR_ANY)
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
@@ -135,7 +128,7 @@ final class MDNSBrowser: Sendable {
         guard bound == 0 else {
             let text = errnoText()
             close(fd)
-            throw RegistryError("cannot bind the mDNS one-shot socket: \(text)")
+            throw RegistryError(port == 0 ? "cannot bind \(purpose): \(text)" : "cannot bind UDP \(port) for \(purpose): \(text)")
         }
         return fd
     }
