@@ -75,36 +75,25 @@ def descriptors(pid: int) -> tuple[int, int] | tuple[None, None]:
         fds = os.listdir(f"/proc/{pid}/fd")
     except OSError:
         return None, None
-    others = 0
+    targets = []
     for fd in fds:
         try:
-            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            targets.append(os.readlink(f"/proc/{pid}/fd/{fd}"))
         except OSError:
             continue
-        if not target.startswith("socket:"):
-            others += 1
-            # What a node opens beyond its first sample's, kept to explain a count that moves.
-            first = FIRST_TARGETS.setdefault(pid, None)
-            if first is not None and target not in first:
-                EXTRA_TARGETS.setdefault(pid, {}).setdefault(re.sub(r"\[\d+\]", "[…]", target), 0)
-                EXTRA_TARGETS[pid][re.sub(r"\[\d+\]", "[…]", target)] += 1
-    if FIRST_TARGETS.get(pid) is None:
-        FIRST_TARGETS[pid] = set(_links(pid, fds))
-    return len(fds), others
+    others = [target for target in targets if not target.startswith("socket:")]
+    # What a node opens beyond its first sample's, kept to explain a count that moves.
+    first = FIRST_TARGETS.setdefault(pid, set(targets))
+    for target in others:
+        if target not in first:
+            extra = EXTRA_TARGETS.setdefault(pid, {})
+            key = re.sub(r"\[\d+\]", "[…]", target)
+            extra[key] = extra.get(key, 0) + 1
+    return len(fds), len(others)
 
 
-FIRST_TARGETS: dict[int, set[str] | None] = {}
+FIRST_TARGETS: dict[int, set[str]] = {}
 EXTRA_TARGETS: dict[int, dict[str, int]] = {}
-
-
-def _links(pid: int, fds: list[str]) -> list[str]:
-    links = []
-    for fd in fds:
-        try:
-            links.append(os.readlink(f"/proc/{pid}/fd/{fd}"))
-        except OSError:
-            pass
-    return links
 
 
 def trend(values: list[float]) -> float:

@@ -68,35 +68,47 @@ enum PeerConnector {
             // The kernel caps it at net.core.wmem_max and uses the memory only while in flight.
             return try await bootstrap.channelOption(.socketOption(.so_sndbuf), value: Self.unixSendBufferSize).connect(unixDomainSocketPath: path, channelInitializer: initializer)
         case .ip(let host, let port, let family):
-            // Only an address of the spec's family: Python rosy binds IPv4 and IPv6 on two
+            // Only addresses of the spec's family: Python rosy binds IPv4 and IPv6 on two
             // different ports, and the IPv6 port over IPv4 may be another node's server.
-            let address = try await resolve(host: host, port: port, family: family == 10 ? AF_INET6 : AF_INET)
-            return try await bootstrap
-                .channelOption(.socketOption(.tcp_nodelay), value: 1)
-                .connect(to: address, channelInitializer: initializer)
+            let bootstrap = bootstrap.channelOption(.socketOption(.tcp_nodelay), value: 1)
+            var failures: [String] = []
+            for address in try await addresses(of: host, port: port, family: family == 10 ? AF_INET6 : AF_INET) {
+                do {
+                    return try await bootstrap.connect(to: address, channelInitializer: initializer)
+                } catch {
+                    failures.append("\(address): \(error)")
+                }
+            }
+            throw NodeError(failures.joined(separator: "; "))
         }
     }
 
-    /// `host`'s first address of `family` (getaddrinfo, on NIO's thread pool: a `.local`
-    /// name may take an mDNS lookup).
-    static func resolve(host: String, port: Int, family: Int32) async throws -> SocketAddress {
+    /// Every address of `family` that `host` has, in getaddrinfo's order (on NIO's thread
+    /// pool: a `.local` name may take an mDNS lookup).
+    static func addresses(of host: String, port: Int, family: Int32) async throws -> [SocketAddress] {
         try await NIOThreadPool.singleton.runIfActive {
             var hints = addrinfo()
             hints.ai_family = family
             hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
             var list: UnsafeMutablePointer<addrinfo>?
             let status = getaddrinfo(host, String(port), &hints, &list)
-            guard status == 0, let first = list else {
+            guard status == 0 else {
                 throw NodeError("cannot resolve \(host) for \(family == AF_INET6 ? "IPv6" : "IPv4"): \(String(cString: gai_strerror(status)))")
             }
             defer { freeaddrinfo(list) }
-            guard let raw = first.pointee.ai_addr else { throw NodeError("no address for \(host)") }
-            if family == AF_INET6 {
-                let address = raw.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { $0.pointee }
-                return SocketAddress(address, host: host)
+            var found: [SocketAddress] = []
+            var entry = list
+            while let info = entry {
+                defer { entry = info.pointee.ai_next }
+                guard info.pointee.ai_family == family, let raw = info.pointee.ai_addr else { continue }
+                if family == AF_INET6 {
+                    found.append(SocketAddress(raw.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { $0.pointee }, host: host))
+                } else {
+                    found.append(SocketAddress(raw.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee }, host: host))
+                }
             }
-            let address = raw.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee }
-            return SocketAddress(address, host: host)
+            guard !found.isEmpty else { throw NodeError("no \(family == AF_INET6 ? "IPv6" : "IPv4") address for \(host)") }
+            return found
         }
     }
 }

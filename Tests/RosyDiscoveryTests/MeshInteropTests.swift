@@ -232,8 +232,10 @@ final class MeshInteropTests: XCTestCase {
     }
 
     /// Python that writes mDNS packets by hand (no compression, nothing left out) for the
-    /// tests that need a packet zeroconf would not send: `name`, `record`, `response`, and
-    /// `rosy_node(NAME, TOPIC)`, a Python rosy node's instance name and TXT blob on `alpha`.
+    /// tests that need a packet zeroconf would not send: `name`, `record`, `response`,
+    /// `rosy_node(NAME, TOPIC)`, a Python rosy node's instance name and TXT blob on `alpha`,
+    /// and `responder_socket()`, a socket on port 5353 in the mDNS group on loopback, as
+    /// a responder's (avahi-daemon shares the port).
     static let rawDNS = #"""
         import socket, struct, uuid
         from rosy.discovery.zeroconf import GzipPickleNodeSpecCodec
@@ -246,6 +248,15 @@ final class MeshInteropTests: XCTestCase {
         def rosy_node(node, topic):
             spec = MeshNodeSpec(NodeId(node, 'alpha', uuid.uuid4()), [UnixConnectionSpec('/tmp/none.sock', 'alpha')], {topic}, set())
             return f'{spec.id.uuid}.{t}', GzipPickleNodeSpecCodec().encode(spec)
+        def responder_socket():
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            s.bind(('', 5353))
+            s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, socket.inet_aton('224.0.0.251') + socket.inet_aton('127.0.0.1'))
+            s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton('127.0.0.1'))
+            s.settimeout(0.2)
+            return s
         """#
 
     /// A response larger than 9000 bytes (loopback's MTU is 65536; RFC 6762 allows such
@@ -288,15 +299,9 @@ final class MeshInteropTests: XCTestCase {
             \#(Self.rawDNS)
             import time
             n, blob = rosy_node('quiet-node', 'quiet-topic')
-            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-            s.bind(('', 5353))
-            s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, socket.inet_aton('224.0.0.251') + socket.inet_aton('127.0.0.1'))
-            s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton('127.0.0.1'))
+            s = responder_socket()
             ptr_question = name(t) + struct.pack('!HH', 12, 1)
             txt_question = name(n.lower()) + struct.pack('!HH', 16, 1)
-            s.settimeout(0.2)
             deadline = time.time() + 15
             while time.time() < deadline:
                 try:
@@ -332,13 +337,8 @@ final class MeshInteropTests: XCTestCase {
             \#(Self.rawDNS)
             import time
             n, blob = rosy_node('direct-node', 'direct-topic')
-            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-            s.bind(('', 5353))
-            s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, socket.inet_aton('224.0.0.251') + socket.inet_aton('127.0.0.1'))
+            s = responder_socket()
             ptr_question = name(t) + struct.pack('!HH', 12, 1)
-            s.settimeout(0.2)
             print('listening', flush=True)
             deadline = time.time() + 20
             while time.time() < deadline:
