@@ -1,12 +1,13 @@
 import Foundation
 import Synchronization
 
-/// What a speedtest receiver measured: counted under one lock with no allocation per
-/// message, the mean latency kept as rosy 0.8.3 keeps it (`avg += (dt - avg) / count`).
+/// What a speedtest receiver measured: counted under one lock with no allocation and no
+/// clock read of its own per message, the mean latency kept as rosy 0.8.3 keeps it
+/// (`avg += (dt - avg) / count`).
 ///
 /// ```swift
 /// let stats = SpeedStats()
-/// stats.record(latency: 0.000_05, bytes: 1000)
+/// stats.record(sentAt: sent, receivedAt: now, bytes: 1000)   // seconds since 1970, as time.time()
 /// say(stats.summary(label: "[recv]", sent: nil))
 /// ```
 final class SpeedStats: Sendable {
@@ -15,23 +16,26 @@ final class SpeedStats: Sendable {
         var meanLatency = 0.0
         var latencies = LatencyHistogram()
         var bytes = 0
-        var first: ContinuousClock.Instant?
-        var last: ContinuousClock.Instant?
+        /// When the first and the last test message arrived (seconds since 1970).
+        var first: Double?
+        var last = 0.0
         /// The test messages the sender says it sent (a Swift sender says so; Python's does not).
         var sent: Int?
     }
 
     private let state = Mutex(State())
 
-    func record(latency: Double, bytes: Int) {
-        let now = ContinuousClock.now
+    /// One test message sent at `sent` and received at `received` (the receiver's one
+    /// clock read per message, also its arrival time).
+    func record(sentAt sent: Double, receivedAt received: Double, bytes: Int) {
+        let latency = received - sent
         state.withLock { s in
             s.count += 1
             s.meanLatency += (latency - s.meanLatency) / Double(s.count)
             s.latencies.record(seconds: latency)
             s.bytes += bytes
-            if s.first == nil { s.first = now }
-            s.last = now
+            if s.first == nil { s.first = received }
+            s.last = received
         }
     }
 
@@ -51,7 +55,7 @@ final class SpeedStats: Sendable {
     /// received to the last; MB/s counts the payload strings.
     func summary(label: String) -> String {
         state.withLock { s in
-            let seconds = s.first.flatMap { first in s.last.map { ($0 - first).seconds } } ?? 0
+            let seconds = s.first.map { s.last - $0 } ?? 0
             let mps = seconds > 0 ? Double(s.count) / seconds : 0
             let megabytes = seconds > 0 ? Double(s.bytes) / seconds / 1e6 : 0
             let lost = s.sent.map { String($0 - s.count) } ?? "unknown"

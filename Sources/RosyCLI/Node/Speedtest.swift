@@ -95,7 +95,7 @@ struct Speedtest {
             guard let data = message.args.first?.arrayValue, data.count == 2,
                   let sent = data[0].doubleValue else { return }
             let size = data[1].stringValue?.utf8.count ?? data[1].bytesValue?.count ?? 0
-            stats.record(latency: now - sent, bytes: size)
+            stats.record(sentAt: sent, receivedAt: now, bytes: size)
         }
         try await node.listen(Self.sentCountTopic) { message in
             if let count = message.args.first?.intValue { stats.senderSent(Int(count)) }
