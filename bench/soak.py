@@ -20,6 +20,7 @@ import json
 import os
 import re
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -423,7 +424,7 @@ def summarize(soak: Soak, final_status: dict, warm_index, seconds: float, warmup
                 "other_fds_start": others[0], "other_fds_end": others[-1],
                 "other_fds_start_window_max": max(others[:WINDOW]),
                 "other_fds_end_window_max": max(others[-WINDOW:]),
-                "other_fds_end_window_median": sorted(others[-WINDOW:])[len(others[-WINDOW:]) // 2],
+                "other_fds_end_window_median": statistics.median_high(others[-WINDOW:]),
                 "non_socket_opened_later": EXTRA_TARGETS.get(next(iter(pids)), {}) if len(pids) == 1 else {},
                 "rss_start_kb": rss[0], "rss_end_kb": rss[-1],
                 "rss_growth_percent": 100.0 * (rss[-1] - rss[0]) / rss[0], "samples": len(series),

@@ -14,7 +14,7 @@ import Glibc
 /// node at once; queries go out every ``queryInterval`` and a node not confirmed within
 /// ``staleAfter`` is dropped (rosy itself drops after about one 30 s TTL).
 ///
-/// The first ``directQueries`` queries, and the questions for missing TXT records, also go
+/// The ``quickQueries`` at start, and the questions for missing TXT records, also go
 /// out from a second socket on a port of its own: a responder answers such a "one-shot"
 /// query (RFC 6762 section 5.1) straight back to that port, at once, besides its usual
 /// multicast. Its multicast answer may wait a second or more: a record multicast within the
@@ -25,8 +25,9 @@ final class MDNSBrowser: Sendable {
     static let queryInterval: TimeInterval = 10
     static let staleAfter: TimeInterval = 35
     static let largestDatagram = 65_535
-    /// How many of the first queries also go out as one-shot queries (answered directly).
-    static let directQueries = 3
+    /// The first queries, a second apart and more, before the steady ``queryInterval``;
+    /// they also go out as one-shot queries (answered directly).
+    static let quickQueries = 3
 
     private let serviceName: String     // "_rosy-<hash>._tcp.local"
     private let ownUUID: Locked<UUID?>
@@ -234,10 +235,10 @@ final class MDNSBrowser: Sendable {
             let now = Date()
             if now >= nextQuery {
                 Self.joinGroup(socketFD)
-                sendQuery(question, direct: queriesSent < Self.directQueries)
+                sendQuery(question, direct: queriesSent < Self.quickQueries)
                 queriesSent += 1
                 // A few quick queries at start, then a steady pace.
-                nextQuery = now.addingTimeInterval(queriesSent < 3 ? Double(queriesSent) : Self.queryInterval)
+                nextQuery = now.addingTimeInterval(queriesSent < Self.quickQueries ? Double(queriesSent) : Self.queryInterval)
             }
             for (name, instance) in instances where now.timeIntervalSince(instance.lastSeen) > Self.staleAfter {
                 logger.debug("mDNS: \(name) not confirmed for \(Int(Self.staleAfter)) s, dropping it")

@@ -8,7 +8,7 @@ import Synchronization
 /// ```swift
 /// let stats = SpeedStats()
 /// stats.record(sentAt: sent, receivedAt: now, bytes: 1000)   // seconds since 1970, as time.time()
-/// say(stats.summary(label: "[recv]", sent: nil))
+/// say(stats.summary(label: "[recv]"))
 /// ```
 final class SpeedStats: Sendable {
     private struct State {
