@@ -19,7 +19,8 @@ import RosyWire
 /// ```
 public enum FuzzTarget: String, CaseIterable, Sendable {
     /// A byte stream into the node's frame decoders, split in two reads; every data item
-    /// of every frame decoded with the codec the first byte picks.
+    /// of every frame decoded with the codec the first byte picks. The stream is also read
+    /// as one topic message in a shared-memory lane, decoded where it lies.
     case frame
     /// One pickle, as plain data (message data) and with the globals of bag files and specs.
     case pickle
@@ -97,6 +98,14 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             try responses.finish()
         } catch {
             expect(error, is: FrameError.self, "the response decoder")
+        }
+        // The whole stream as one frame in a shared-memory lane, read where it lies.
+        do {
+            _ = try Array(stream).withUnsafeBytes { raw in
+                try InboundFrameDecoder.decodeTopicMessage(raw, maximumMessageSize: frameLimit, codec: codec)
+            }
+        } catch {
+            expect(error, is: UndecodableTopicMessage.self, "the in-place topic decoder")
         }
     }
 

@@ -158,3 +158,95 @@ public struct ServiceResponseDecoder: ByteToMessageDecoder, NIOSingleStepByteToM
         return .continue
     }
 }
+
+/// A topic message frame in memory that no `ByteBuffer` holds (a shared-memory lane):
+/// its topic and where each data item lies, read without touching the data. The items are
+/// decoded later, from the same memory (``decode(from:codec:)``), so the frame is copied
+/// once: by the codec, into the values.
+///
+/// ```swift
+/// if let places = TopicMessagePlaces(reading: frame, maximumMessageSize: limit) {
+///     let (args, kwargs) = try places.decode(from: frame, codec: codec)
+/// }
+/// ```
+public struct TopicMessagePlaces: Sendable {
+    public var topic: String
+    /// Where each positional data item lies in the frame.
+    public var args: [Range<Int>]
+    /// Each keyword argument's name, and where its data item lies.
+    public var kwargs: [(name: String, place: Range<Int>)]
+    /// The frame's size in bytes.
+    public var wireSize: Int
+
+    /// Reads `frame` as one whole topic message. Nil when it holds anything else: another
+    /// kind of frame, more or less than one whole frame, a frame over `maximumMessageSize`,
+    /// a topic that is not UTF-8 (the decoder, reading a copy, then names the problem).
+    public init?(reading frame: UnsafeRawBufferPointer, maximumMessageSize: Int) {
+        var reader = FrameReader(count: frame.count, maximumMessageSize: maximumMessageSize)
+        guard let places = try? reader.readTopicMessagePlaces(frame), reader.consumed == frame.count else { return nil }
+        (topic, args, kwargs, wireSize) = (places.topic, places.args, places.kwargs, frame.count)
+    }
+
+    /// Decodes the data items with `codec` from `frame`, the bytes that were read (they may
+    /// be reused once this returns). Throws ``UndecodableTopicMessage`` for an item the codec
+    /// cannot decode, or when `frame` is shorter than the message read.
+    public func decode(from frame: UnsafeRawBufferPointer, codec: some MessageCodec) throws -> (args: [Value], kwargs: Kwargs) {
+        func decode(_ place: Range<Int>) throws -> Value {
+            do {
+                guard place.upperBound <= frame.count else { throw CodecError(codec: codec.name, "the frame is shorter than its data items") }
+                return try codec.decode(contentsOf: UnsafeRawBufferPointer(rebasing: frame[place]))
+            } catch {
+                throw UndecodableTopicMessage(topic: topic, error: error)
+            }
+        }
+        var args: [Value] = []
+        args.reserveCapacity(self.args.count)
+        for place in self.args { args.append(try decode(place)) }
+        var kwargs: Kwargs = [:]
+        if !self.kwargs.isEmpty {
+            kwargs.reserveCapacity(self.kwargs.count)
+            for (name, place) in self.kwargs { kwargs[name] = try decode(place) }
+        }
+        return (args, kwargs)
+    }
+}
+
+/// A topic message decoded straight from the memory that holds its frame
+/// (``InboundFrameDecoder/decodeTopicMessage(_:maximumMessageSize:codec:)``).
+public struct DecodedTopicMessage: Sendable {
+    public var topic: String
+    public var args: [Value]
+    public var kwargs: Kwargs
+    /// The frame's size in bytes.
+    public var wireSize: Int
+}
+
+extension InboundFrameDecoder {
+    /// Reads `frame` as one whole topic message and decodes its data items with `codec`
+    /// where they lie (``TopicMessagePlaces``, in one step).
+    ///
+    /// ```swift
+    /// if let message = try InboundFrameDecoder.decodeTopicMessage(bytes, maximumMessageSize: limit, codec: codec) {
+    ///     deliver(message)
+    /// }
+    /// ```
+    ///
+    /// Returns nil when `frame` is not exactly one whole topic message (see
+    /// ``TopicMessagePlaces/init(reading:maximumMessageSize:)``); throws
+    /// ``UndecodableTopicMessage`` for a data item the codec cannot decode.
+    public static func decodeTopicMessage(
+        _ frame: UnsafeRawBufferPointer, maximumMessageSize: Int, codec: some MessageCodec
+    ) throws -> DecodedTopicMessage? {
+        guard let places = TopicMessagePlaces(reading: frame, maximumMessageSize: maximumMessageSize) else { return nil }
+        let (args, kwargs) = try places.decode(from: frame, codec: codec)
+        return DecodedTopicMessage(topic: places.topic, args: args, kwargs: kwargs, wireSize: frame.count)
+    }
+}
+
+/// A topic message whose data the codec could not decode.
+public struct UndecodableTopicMessage: Error, CustomStringConvertible {
+    public var topic: String
+    public var error: any Error
+
+    public var description: String { "a message on topic=\(topic) could not be decoded: \(error)" }
+}

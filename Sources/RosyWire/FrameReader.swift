@@ -27,6 +27,15 @@ struct FrameReader {
         self.index = buffer.readerIndex
     }
 
+    /// A reader of `count` bytes of memory that no `ByteBuffer` holds (``readTopicMessagePlaces(_:)``).
+    init(count: Int, maximumMessageSize: Int) {
+        self.buffer = ByteBuffer()
+        self.start = 0
+        self.end = count
+        self.limit = maximumMessageSize
+        self.index = 0
+    }
+
     /// Bytes read so far, from the frame's start.
     var consumed: Int { index - start }
 
@@ -82,36 +91,67 @@ struct FrameReader {
 
     /// A data item: u32 length, then that many bytes (returned as a slice).
     private mutating func readDataItem(_ raw: UnsafeRawBufferPointer) throws(FrameReadStop) -> ByteBuffer {
-        let length = Int(try readU32(raw))
-        try require(length)
-        guard let slice = buffer.getSlice(at: index, length: length) else {
-            throw .needMoreData(totalBytes: index - start + length)
+        let place = try readDataItemPlace(raw)
+        guard let slice = buffer.getSlice(at: start + place.lowerBound, length: place.count) else {
+            throw .needMoreData(totalBytes: place.upperBound)
         }
-        index += length
         return slice
     }
 
-    /// u8 count and data items, then u8 count and (short string, data item) pairs.
-    private mutating func readArguments(_ raw: UnsafeRawBufferPointer) throws(FrameReadStop) -> RawArguments {
+    /// A data item: u32 length, then that many bytes, whose place in `raw` is returned.
+    private mutating func readDataItemPlace(_ raw: UnsafeRawBufferPointer) throws(FrameReadStop) -> Range<Int> {
+        let length = Int(try readU32(raw))
+        try require(length)
+        defer { index += length }
+        return (index - start)..<(index - start + length)
+    }
+
+    /// u8 count and data items, then u8 count and (short string, data item) pairs; `item`
+    /// reads each data item, `keyword` pairs it with its name.
+    @inline(__always)
+    private mutating func readArguments<Item, Keyword>(
+        _ raw: UnsafeRawBufferPointer,
+        item: (inout FrameReader) throws(FrameReadStop) -> Item,
+        keyword: (String, Item) -> Keyword
+    ) throws(FrameReadStop) -> (args: [Item], kwargs: [Keyword]) {
         let argCount = Int(try readU8(raw))
-        var args: [ByteBuffer] = []
+        var args: [Item] = []
         if argCount > 0 {
             args.reserveCapacity(argCount)
-            for _ in 0..<argCount { args.append(try readDataItem(raw)) }
+            for _ in 0..<argCount { args.append(try item(&self)) }
         }
         let kwargCount = Int(try readU8(raw))
-        var kwargs: [RawKeywordArgument] = []
+        var kwargs: [Keyword] = []
         if kwargCount > 0 {
             kwargs.reserveCapacity(kwargCount)
             for _ in 0..<kwargCount {
                 let name = try readShortString(raw, field: "keyword argument name")
-                kwargs.append(RawKeywordArgument(name: name, data: try readDataItem(raw)))
+                kwargs.append(keyword(name, try item(&self)))
             }
         }
+        return (args, kwargs)
+    }
+
+    /// The arguments with their data items as slices of the buffer.
+    private mutating func readArguments(_ raw: UnsafeRawBufferPointer) throws(FrameReadStop) -> RawArguments {
+        let (args, kwargs) = try readArguments(
+            raw, item: { (reader: inout FrameReader) throws(FrameReadStop) in try reader.readDataItem(raw) },
+            keyword: RawKeywordArgument.init)
         return RawArguments(args: args, kwargs: kwargs)
     }
 
-    /// A whole client-to-server frame.
+    /// The topic message at the start of `raw`, with the place in `raw` of each data item;
+    /// nil when `raw` starts with another kind of frame.
+    mutating func readTopicMessagePlaces(_ raw: UnsafeRawBufferPointer) throws(FrameReadStop)
+        -> (topic: String, args: [Range<Int>], kwargs: [(name: String, place: Range<Int>)])? {
+        guard try readU8(raw) == FramePrefix.topicMessage else { return nil }
+        let topic = try readShortString(raw, field: "topic")
+        let (args, kwargs) = try readArguments(
+            raw, item: { (reader: inout FrameReader) throws(FrameReadStop) in try reader.readDataItemPlace(raw) },
+            keyword: { (name: $0, place: $1) })
+        return (topic, args, kwargs)
+    }
+
     /// A whole client-to-server frame; `m` (a shared-memory reference) only when `acceptsReferences`.
     mutating func readInboundFrame(acceptsReferences: Bool = false) throws(FrameReadStop) -> InboundFrame {
         let buffer = self.buffer

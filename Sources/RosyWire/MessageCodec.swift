@@ -21,15 +21,36 @@ public protocol MessageCodec: Sendable {
     /// Decodes one value from `buffer`, which holds exactly one data item's bytes.
     /// Throws ``CodecError`` for malformed or unsupported data; never traps.
     func decode(_ buffer: inout ByteBuffer) throws -> Value
+    /// Decodes one value from `bytes`, which hold exactly one data item, as
+    /// ``decode(_:)`` does: for data that is not in a `ByteBuffer` (a frame read straight
+    /// from a shared-memory lane). Optional: the default copies the bytes into a buffer.
+    func decode(contentsOf bytes: UnsafeRawBufferPointer) throws -> Value
     /// Puts `value`'s encoding at the start of `space` and returns its size, if the codec
     /// has a direct way for this value and it fits; else nil (nothing written), and
     /// ``encode(_:into:)`` runs. A frame then writes a small data item and its length in one
     /// buffer access. Optional: the default answers nil.
     func encode(_ value: Value, ifItFits space: UnsafeMutableRawBufferPointer) -> Int?
+    /// Appends the encoding of `value` to `buffer` as ``encode(_:into:)`` does, but may leave
+    /// out str and bytes payloads of `threshold` bytes or more: each one left out is added
+    /// to `deferred` with the buffer index where it belongs, and whoever writes the whole
+    /// puts it there (``GatheredFrame``: a large payload is then copied once, straight into
+    /// a shared-memory lane). Optional: the default leaves nothing out.
+    func encode(_ value: Value, into buffer: inout ByteBuffer, deferringPayloadsFrom threshold: Int,
+                to deferred: inout [DeferredPayload]) throws
 }
 
 extension MessageCodec {
     public func encode(_ value: Value, ifItFits space: UnsafeMutableRawBufferPointer) -> Int? { nil }
+
+    public func encode(_ value: Value, into buffer: inout ByteBuffer, deferringPayloadsFrom threshold: Int,
+                       to deferred: inout [DeferredPayload]) throws {
+        try encode(value, into: &buffer)
+    }
+
+    public func decode(contentsOf bytes: UnsafeRawBufferPointer) throws -> Value {
+        var buffer = ByteBuffer(bytes: bytes)
+        return try decode(&buffer)
+    }
 }
 
 /// Why a value could not be encoded or decoded.

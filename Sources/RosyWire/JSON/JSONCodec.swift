@@ -25,11 +25,14 @@ public struct JSONCodec: MessageCodec {
 
     /// Decodes the whole readable part of `buffer` as one JSON text.
     public func decode(_ buffer: inout ByteBuffer) throws -> Value {
-        let value = try buffer.withUnsafeReadableBytes { bytes in
-            var parser = JSONParser(bytes: bytes, maxDepth: maxDepth)
-            return try parser.parseDocument()
-        }
+        let value = try buffer.withUnsafeReadableBytes { try decode(contentsOf: $0) }
         buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
         return value
+    }
+
+    /// Decodes all of `bytes` as one JSON text.
+    public func decode(contentsOf bytes: UnsafeRawBufferPointer) throws -> Value {
+        var parser = JSONParser(bytes: bytes, maxDepth: maxDepth)
+        return try parser.parseDocument()
     }
 }

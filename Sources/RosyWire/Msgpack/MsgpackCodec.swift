@@ -27,15 +27,18 @@ public struct MsgpackCodec: MessageCodec {
     /// Decodes the whole readable part of `buffer` as one msgpack object; bytes left after
     /// it are an error, as msgpack-python's `unpackb` (ExtraData) has it.
     public func decode(_ buffer: inout ByteBuffer) throws -> Value {
-        let value = try buffer.withUnsafeReadableBytes { bytes in
-            var reader = MsgpackReader(bytes: bytes, maxDepth: maxDepth)
-            let value = try reader.read(depth: 0)
-            guard reader.pos == bytes.count else {
-                throw CodecError(codec: "msgpack", "\(bytes.count - reader.pos) bytes of extra data after the value")
-            }
-            return value
-        }
+        let value = try buffer.withUnsafeReadableBytes { try decode(contentsOf: $0) }
         buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
+        return value
+    }
+
+    /// Decodes all of `bytes` as one msgpack object (bytes left after it are an error).
+    public func decode(contentsOf bytes: UnsafeRawBufferPointer) throws -> Value {
+        var reader = MsgpackReader(bytes: bytes, maxDepth: maxDepth)
+        let value = try reader.read(depth: 0)
+        guard reader.pos == bytes.count else {
+            throw CodecError(codec: "msgpack", "\(bytes.count - reader.pos) bytes of extra data after the value")
+        }
         return value
     }
 }

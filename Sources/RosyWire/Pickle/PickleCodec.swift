@@ -21,6 +21,15 @@ public struct PickleCodec: MessageCodec {
         emitter.writePickle(of: value, into: &buffer)
     }
 
+    /// Leaves out str and bytes payloads of `threshold` bytes or more (and 64 KiB at least:
+    /// pickle writes those outside its frames, so the bytes around them do not depend on them).
+    public func encode(_ value: Value, into buffer: inout ByteBuffer, deferringPayloadsFrom threshold: Int,
+                       to deferred: inout [DeferredPayload]) throws {
+        var emitter = PickleEmitter(deferringPayloadsFrom: threshold)
+        emitter.writePickle(of: value, into: &buffer)
+        deferred.append(contentsOf: emitter.deferredPayloads)
+    }
+
     /// The short forms of ``PickleEmitter``: a str or bytes under 64 KiB, a short tuple of
     /// scalars, one scalar.
     public func encode(_ value: Value, ifItFits space: UnsafeMutableRawBufferPointer) -> Int? {
@@ -31,5 +40,9 @@ public struct PickleCodec: MessageCodec {
     /// ignores them.
     public func decode(_ buffer: inout ByteBuffer) throws -> Value {
         try PickleReader().readValue(&buffer)
+    }
+
+    public func decode(contentsOf bytes: UnsafeRawBufferPointer) throws -> Value {
+        try PickleReader().readValue(prefixOf: bytes).value
     }
 }

@@ -18,7 +18,18 @@ struct PickleEmitter {
     private var sharedGlobals: [PickleGlobal: Int] = [:]
     private var sharedNames: [String: Int] = [:]
 
-    init() {}
+    /// Payloads of this size or more are left out of the buffer (``deferredPayloads``).
+    private let deferThreshold: Int
+    /// The payloads left out, with the buffer index where each belongs.
+    private(set) var deferredPayloads: [DeferredPayload] = []
+
+    init() { deferThreshold = .max }
+
+    /// An emitter that leaves str and bytes payloads of `threshold` bytes or more out of the
+    /// buffer (at least 64 KiB: those are outside any frame, so nothing else moves).
+    init(deferringPayloadsFrom threshold: Int) {
+        deferThreshold = max(threshold, PickleOpcode.frameSizeTarget)
+    }
 
     // MARK: whole pickles
 
@@ -300,7 +311,11 @@ struct PickleEmitter {
         }
         writePayloadHeader(count: count, &buffer, short: PickleOpcode.shortBinUnicode,
                            medium: PickleOpcode.binUnicode, long: PickleOpcode.binUnicode8)
-        buffer.writeString(s)
+        if count >= deferThreshold {
+            deferredPayloads.append(DeferredPayload(offset: buffer.writerIndex, bytes: .string(s)))
+        } else {
+            buffer.writeString(s)
+        }
         endPayload()
         let index = memoize(&buffer)
         if let key = singletonKey { sharedSingletons.append((key, index)) }
@@ -314,7 +329,11 @@ struct PickleEmitter {
         }
         writePayloadHeader(count: b.count, &buffer, short: PickleOpcode.shortBinBytes,
                            medium: PickleOpcode.binBytes, long: PickleOpcode.binBytes8)
-        buffer.writeBytes(b)
+        if b.count >= deferThreshold {
+            deferredPayloads.append(DeferredPayload(offset: buffer.writerIndex, bytes: .bytes(b)))
+        } else {
+            buffer.writeBytes(b)
+        }
         endPayload()
         let index = memoize(&buffer)
         if let key = singletonKey { sharedSingletons.append((key, index)) }

@@ -53,15 +53,19 @@ public struct PickleReader: Sendable {
     /// Reads one pickle of plain data: a global, object or integer beyond 64 bits in it is
     /// an error, even an allowed one.
     public func readValue(_ buffer: inout ByteBuffer) throws -> Value {
-        let (value, consumed) = try buffer.withUnsafeReadableBytes { bytes -> (Value, Int) in
-            if let fast = PickleFastPath.read(bytes) { return fast }
-            var machine = PickleMachine(allowed: nil, maxDepth: maxDepth)
-            let (root, consumed) = try machine.run(bytes)
-            machine.budget = machine.arena.count + 1_000_000
-            return (try machine.value(of: root), consumed)
-        }
+        let (value, consumed) = try buffer.withUnsafeReadableBytes { try readValue(prefixOf: $0) }
         buffer.moveReaderIndex(forwardBy: consumed)
         return value
+    }
+
+    /// Reads one pickle of plain data from the start of `bytes`: the value, and the bytes it
+    /// took (up to and including its STOP opcode).
+    public func readValue(prefixOf bytes: UnsafeRawBufferPointer) throws -> (value: Value, consumed: Int) {
+        if let fast = PickleFastPath.read(bytes) { return fast }
+        var machine = PickleMachine(allowed: nil, maxDepth: maxDepth)
+        let (root, consumed) = try machine.run(bytes)
+        machine.budget = machine.arena.count + 1_000_000
+        return (try machine.value(of: root), consumed)
     }
 
     /// Reads one pickle of plain data from bytes.
