@@ -145,7 +145,7 @@ final class ClientConnection: Sendable, EventLoopTaskExecutor.FollowUp {
     /// written) when the lane has no room for them yet.
     private func writeUnlessLaneFull(_ frames: Outbox.Writes.Buffer) -> Bool {
         switch placement(of: frames) {
-        case .socket: channel.write(frames.bytes, promise: nil)
+        case .socket: channel.write(frames.bytes(allocator: allocator), promise: nil)
         case .lane(let reference): channel.write(reference, promise: nil)
         case .laneFull: return false
         }
@@ -164,11 +164,11 @@ final class ClientConnection: Sendable, EventLoopTaskExecutor.FollowUp {
     /// Where `frames` go: the first large frames start the lane's offer and go through the
     /// socket meanwhile.
     private func placement(of frames: Outbox.Writes.Buffer) -> Placement {
-        guard frames.isOneLargeFrame, frames.bytes.readableBytes >= SharedMemoryLane.threshold,
-              frames.bytes.readableBytes <= SharedMemoryLane.largestFrame else { return .socket }
+        guard frames.isOneLargeFrame, frames.size >= SharedMemoryLane.threshold,
+              frames.size <= SharedMemoryLane.largestFrame else { return .socket }
         switch lane.value {
         case .open(let writer):
-            guard let reference = writer.place(frames.bytes) else { return .laneFull }
+            guard let reference = writer.place(frames.frame) else { return .laneFull }
             var frame = allocator.buffer(capacity: SharedMemoryReference.encodedSize)
             FrameEncoder.writeSharedMemoryReference(reference, into: &frame)
             return .lane(frame)

@@ -8,6 +8,14 @@ import Glibc
 import Darwin
 #endif
 
+/// A topic message waiting in a connection's inbox.
+enum InboxMessage: Sendable {
+    /// Read from the socket (or copied out of the lane).
+    case frame(TopicMessageFrame)
+    /// Still in the connection's shared-memory lane: decoded there, then released.
+    case inLane(LaneTopicMessage)
+}
+
 /// The topic messages read from one connection and not yet handled, in order.
 ///
 /// The event loop appends a batch per read; one task per connection takes batches and
@@ -18,12 +26,12 @@ final class TopicInbox: Sendable {
     static let highWatermarkBytes = 8 * 1024 * 1024
 
     private struct State {
-        var batches: CircularBuffer<[TopicMessageFrame]> = []
+        var batches: CircularBuffer<[InboxMessage]> = []
         var messages = 0
         var bytes = 0
         var finished = false
         var paused = false
-        var waiter: CheckedContinuation<[TopicMessageFrame]?, Never>?
+        var waiter: CheckedContinuation<[InboxMessage]?, Never>?
     }
     private let state = Mutex(State())
     /// Called (from the consumer task) when reading may resume.
@@ -34,8 +42,8 @@ final class TopicInbox: Sendable {
     }
 
     /// Appends a batch; returns whether reading should pause.
-    func append(_ batch: [TopicMessageFrame], bytes: Int) -> Bool {
-        let (waiter, pause) = state.withLock { state -> (CheckedContinuation<[TopicMessageFrame]?, Never>?, Bool) in
+    func append(_ batch: [InboxMessage], bytes: Int) -> Bool {
+        let (waiter, pause) = state.withLock { state -> (CheckedContinuation<[InboxMessage]?, Never>?, Bool) in
             state.messages += batch.count
             state.bytes += bytes
             let pause = state.messages >= Self.highWatermarkMessages || state.bytes >= Self.highWatermarkBytes
@@ -53,7 +61,7 @@ final class TopicInbox: Sendable {
 
     /// No more batches will come; the consumer ends after the ones already queued.
     func finish() {
-        let waiter = state.withLock { state -> CheckedContinuation<[TopicMessageFrame]?, Never>? in
+        let waiter = state.withLock { state -> CheckedContinuation<[InboxMessage]?, Never>? in
             state.finished = true
             defer { state.waiter = nil }
             return state.waiter
@@ -62,9 +70,9 @@ final class TopicInbox: Sendable {
     }
 
     /// The next batch, or `nil` once finished and empty.
-    func next() async -> [TopicMessageFrame]? {
+    func next() async -> [InboxMessage]? {
         await withCheckedContinuation { continuation in
-            let ready = state.withLock { state -> [TopicMessageFrame]?? in
+            let ready = state.withLock { state -> [InboxMessage]?? in
                 if let batch = state.batches.popFirst() { return .some(batch) }
                 if state.finished { return .some(nil) }
                 state.waiter = continuation
@@ -85,6 +93,13 @@ final class TopicInbox: Sendable {
             return true
         }
         if shouldResume { resume() }
+    }
+
+    static func size(of message: InboxMessage) -> Int {
+        switch message {
+        case .frame(let frame): size(of: frame)
+        case .inLane(let message): 16 + Int(message.reference.length)
+        }
     }
 
     static func size(of frame: TopicMessageFrame) -> Int {
@@ -112,7 +127,7 @@ final class InboundConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
     private var assembler: FrameAssembler<InboundFrameDecoder>
     private var failed = false
     private var inbox: TopicInbox?
-    private var batch: [TopicMessageFrame] = []
+    private var batch: [InboxMessage] = []
     private var batchBytes = 0
     private var readHeld = false
     private var paused = false
@@ -184,10 +199,13 @@ final class InboundConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
             var closing = false  // data that could not be decoded came: nothing more is delivered
             while let batch = await inbox.next() {
                 var bytes = 0
-                for frame in batch {
-                    bytes += TopicInbox.size(of: frame)
-                    if closing { continue }
-                    switch dispatcher.prepare(frame, cache: &cache) {
+                for message in batch {
+                    bytes += TopicInbox.size(of: message)
+                    if closing {
+                        if case .inLane(let message) = message { message.release() }
+                        continue
+                    }
+                    switch dispatcher.prepare(message, cache: &cache) {
                     case .deliver(let listener, let message):
                         await dispatcher.deliver(message, to: listener)
                     case .unheard:
@@ -233,11 +251,18 @@ final class InboundConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
                 switch frame {
                 case .topicMessage(let frame):
                     batchBytes += TopicInbox.size(of: frame)
-                    batch.append(frame)
+                    batch.append(.frame(frame))
                 case .serviceRequest(let request):
                     handle(request, context: context)
                 case .sharedMemoryReference(let reference):
-                    try readLane(reference, context: context, each: take)
+                    guard lane != nil else { throw FrameError.badSharedMemoryReference("no lane on this connection") }
+                    if let message = try lane!.borrowTopicMessage(reference, maximumMessageSize: maximumMessageSize) {
+                        let inLane = InboxMessage.inLane(message)
+                        batchBytes += TopicInbox.size(of: inLane)
+                        batch.append(inLane)
+                    } else {
+                        try readLane(reference, context: context, each: take)
+                    }
                 }
             }
             try assembler.process(Self.unwrapInboundIn(data), take)
@@ -256,7 +281,8 @@ final class InboundConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
         }
     }
 
-    /// The frames an `m` frame points at, copied out of the lane and handed to `each` as if
+    /// The frames an `m` frame points at when they are not one topic message (those stay in
+    /// the lane until decoded), copied out of the lane and handed to `each` as if
     /// read from the socket (the decoder here reads no `m` frame: one inside the lane is an
     /// error, as are bytes that are not whole frames).
     private func readLane(

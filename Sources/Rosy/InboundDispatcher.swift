@@ -144,6 +144,30 @@ final class InboundDispatcher: Sendable {
         }
     }
 
+    /// The listener of an inbox message's topic and the decoded message, or why there is
+    /// none. A message still in the shared-memory lane is decoded from there and its place
+    /// released.
+    func prepare(_ message: InboxMessage, cache: inout ListenerCache) -> Prepared {
+        switch message {
+        case .frame(let frame):
+            return prepare(frame, cache: &cache)
+        case .inLane(let message):
+            defer { message.release() }
+            let places = message.places
+            guard let listener = listener(for: places.topic, cache: &cache) else {
+                logger.warning("Received message for topic=\(places.topic) but no listener is registered; dropped")
+                return .unheard
+            }
+            do {
+                let (args, kwargs) = try places.decode(from: message.bytes, codec: codec)
+                return .deliver(listener, TopicMessage(topic: places.topic, args: args, kwargs: kwargs, wireSize: places.wireSize))
+            } catch {
+                logger.error("Closing a connection: \(error)")
+                return .undecodable(error)
+            }
+        }
+    }
+
     /// Hands one message to its listener (called in order, one at a time, per connection).
     @inline(__always)
     nonisolated(nonsending) func deliver(_ message: TopicMessage, to listener: TopicListenerBox) async {

@@ -42,9 +42,21 @@ extension Node {
             }
             return
         }
-        // Encoded once; every peer gets the same bytes.
-        var frame = allocator.buffer(capacity: estimatedSize)
-        try FrameEncoder.writeTopicMessage(topic: topic, args: args, kwargs: kwargs, codec: codec, into: &frame)
+        let frame: Outbox.Frame
+        if chosen.count == 1, sendsThroughLanes, estimatedSize >= SharedMemoryLane.threshold,
+           estimatedSize <= SharedMemoryLane.largestFrame {
+            // A large message to one peer: its large payloads are put in when it is written,
+            // straight into the connection's shared-memory lane if it has one (one copy).
+            let gathered = try FrameEncoder.gatherTopicMessage(
+                topic: topic, args: args, kwargs: kwargs, codec: codec, deferringPayloadsFrom: SharedMemoryLane.threshold,
+                allocator: allocator)
+            frame = gathered.payloads.isEmpty ? .bytes(gathered.head) : .gathered(gathered)
+        } else {
+            // Encoded once; every peer gets the same bytes.
+            var bytes = allocator.buffer(capacity: estimatedSize)
+            try FrameEncoder.writeTopicMessage(topic: topic, args: args, kwargs: kwargs, codec: codec, into: &bytes)
+            frame = .bytes(bytes)
+        }
         for index in chosen.indices {
             let link = link(toNodeAt: index, of: chosen)
             if !link.offer(frame, deadline: deadline) {

@@ -37,6 +37,8 @@ public final class Node: Sendable {
     private let links = Mutex(Links())
     private let lifecycle = Mutex(Lifecycle())
     let allocator = ByteBufferAllocator()
+    /// Whether this node offers shared-memory lanes to peers on its host (``SharedMemoryLane``).
+    let sendsThroughLanes: Bool
 
     /// The links to peers by node UUID, and the last one looked up: a stream of messages to one
     /// peer then skips hashing the UUID per message.
@@ -69,6 +71,7 @@ public final class Node: Sendable {
         self.id = NodeID(name: name, hostname: Host.name)
         self.domainID = domainID
         self.options = options
+        self.sendsThroughLanes = SharedMemoryLane.isEnabled(options)
         self.logger = options.logger
         self.codec = options.codec ?? Node.defaultCodec
         self.dispatcher = InboundDispatcher(codec: codec, logger: options.logger)
@@ -305,7 +308,7 @@ public final class Node: Sendable {
         let created = PeerLink(spec: spec, settings: PeerLink.Settings(
             group: homeLoop, capacity: max(1, options.outboxCapacity), byteCapacity: max(1, options.outboxByteCapacity),
             timeToLive: options.outboxTimeToLive, maximumMessageSize: options.maxFrameSize,
-            logger: logger, homeExecutor: homeExecutor, laneCodec: SharedMemoryLane.isEnabled(options) ? codec : nil))
+            logger: logger, homeExecutor: homeExecutor, laneCodec: sendsThroughLanes ? codec : nil))
         return links.withLock { links in
             let link = links.byID[spec.id.uuid] ?? created
             links.byID[spec.id.uuid] = link

@@ -1,10 +1,12 @@
 import NIOCore
+import RosyWire
 
 /// The topic messages waiting for one peer's connection, in send order (no I/O here).
 ///
 /// Small frames are encoded straight into one shared batch buffer, back to back, so a
 /// message costs no allocation of its own and a whole batch goes to the socket as one
-/// write. Large frames keep their own buffer (no copy). Each message also has an entry
+/// write. Large frames keep their own buffer (no copy), or stay gathered (their large
+/// payloads put in only when written: straight into a shared-memory lane, one copy). Each message also has an entry
 /// that says where it ends and when it expires, for the bound (drop the oldest), the
 /// time-to-live and the order between small and large frames.
 ///
@@ -26,8 +28,23 @@ struct Outbox {
         var deadline: NIODeadline
     }
 
+    /// A frame as it is handed to the outbox.
+    enum Frame {
+        /// Encoded whole.
+        case bytes(ByteBuffer)
+        /// Encoded without its large payloads (``GatheredFrame``).
+        case gathered(GatheredFrame)
+
+        var size: Int {
+            switch self {
+            case .bytes(let bytes): bytes.readableBytes
+            case .gathered(let frame): frame.size
+            }
+        }
+    }
+
     private var batch = ByteBuffer()
-    private var large = CircularBuffer<ByteBuffer>()
+    private var large = CircularBuffer<Frame>()
     private var entries = CircularBuffer<Entry>()
 
     init() {}
@@ -50,11 +67,16 @@ struct Outbox {
 
     /// Appends one encoded message: copied into the batch when small, kept as it is when large.
     mutating func append(_ frame: ByteBuffer, deadline: NIODeadline) {
-        if frame.readableBytes <= Self.coalesceLimit {
-            append(deadline: deadline) { $0.writeImmutableBuffer(frame) }
+        append(.bytes(frame), deadline: deadline)
+    }
+
+    /// Appends one message: copied into the batch when small and whole, kept as it is otherwise.
+    mutating func append(_ frame: Frame, deadline: NIODeadline) {
+        if case .bytes(let bytes) = frame, bytes.readableBytes <= Self.coalesceLimit {
+            append(deadline: deadline) { $0.writeImmutableBuffer(bytes) }
         } else {
             large.append(frame)
-            largeBytes += frame.readableBytes
+            largeBytes += frame.size
             entries.append(Entry(end: -1, deadline: deadline))
         }
     }
@@ -63,7 +85,7 @@ struct Outbox {
     mutating func removeFirst() {
         guard let first = entries.popFirst() else { return }
         if first.end < 0 {
-            largeBytes -= large.removeFirst().readableBytes
+            largeBytes -= large.removeFirst().size
         } else {
             batch.moveReaderIndex(to: first.end)
         }
@@ -79,10 +101,29 @@ struct Outbox {
     struct Writes {
         /// One write: a run of small frames, or one large frame as it was appended.
         struct Buffer {
-            var bytes: ByteBuffer
+            var frame: Frame
             /// One frame larger than ``Outbox/coalesceLimit`` (the shared-memory lane takes
             /// only these: a run of small frames goes through the socket as it is).
             var isOneLargeFrame: Bool
+
+            init(bytes: ByteBuffer, isOneLargeFrame: Bool) {
+                self.init(frame: .bytes(bytes), isOneLargeFrame: isOneLargeFrame)
+            }
+
+            init(frame: Frame, isOneLargeFrame: Bool) {
+                self.frame = frame
+                self.isOneLargeFrame = isOneLargeFrame
+            }
+
+            /// The bytes to write (a gathered frame is put together here: one copy).
+            func bytes(allocator: ByteBufferAllocator) -> ByteBuffer {
+                switch frame {
+                case .bytes(let bytes): bytes
+                case .gathered(let frame): frame.materialized(allocator: allocator)
+                }
+            }
+
+            var size: Int { frame.size }
         }
         var buffers: [Buffer] = []
         var expired = 0
@@ -112,7 +153,7 @@ struct Outbox {
             let entry = entries[index]
             index = entries.index(after: index)
             if entry.end < 0 {
-                result.buffers.append(Writes.Buffer(bytes: large.removeFirst(), isOneLargeFrame: true))
+                result.buffers.append(Writes.Buffer(frame: large.removeFirst(), isOneLargeFrame: true))
                 continue
             }
             // The run of small frames up to the next large one (or the end).

@@ -106,7 +106,7 @@ final class PeerLink: Sendable {
     }
 
     /// Queues one encoded topic message without waiting, as ``offer(deadline:encode:)`` does.
-    func offer(_ frame: ByteBuffer, deadline: NIODeadline) -> Bool {
+    func offer(_ frame: Outbox.Frame, deadline: NIODeadline) -> Bool {
         perform(enqueue(deadline: deadline, mayWait: true) { $0.append(frame, deadline: deadline) })
     }
 
@@ -116,11 +116,11 @@ final class PeerLink: Sendable {
     func send(deadline: NIODeadline, encode: (inout ByteBuffer) throws -> Void) async throws {
         var frame = ByteBuffer()
         try encode(&frame)
-        await send(frame, deadline: deadline)
+        await send(.bytes(frame), deadline: deadline)
     }
 
     /// Queues one encoded topic message, waiting for room as ``send(deadline:encode:)`` does.
-    func send(_ frame: ByteBuffer, deadline: NIODeadline) async {
+    func send(_ frame: Outbox.Frame, deadline: NIODeadline) async {
         while true {
             let action = enqueue(deadline: deadline, mayWait: NIODeadline.now() < deadline) {
                 $0.append(frame, deadline: deadline)

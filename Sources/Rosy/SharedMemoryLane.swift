@@ -163,7 +163,23 @@ final class LaneWriter {
     /// Copies `frames` (one or more whole frames) into the ring and returns where they are,
     /// or nil when the ring has no room for them now (then they go through the socket).
     func place(_ frames: ByteBuffer) -> SharedMemoryReference? {
-        let length = frames.readableBytes
+        place(count: frames.readableBytes) { target in
+            frames.withUnsafeReadableBytes { target.copyMemory(from: $0) }
+        }
+    }
+
+    /// Puts a frame (``Outbox/Frame``: whole, or gathered with its large payloads) into the
+    /// ring: each byte is copied once.
+    func place(_ frame: Outbox.Frame) -> SharedMemoryReference? {
+        switch frame {
+        case .bytes(let bytes): place(bytes)
+        case .gathered(let gathered): place(count: gathered.size) { gathered.put(into: $0) }
+        }
+    }
+
+    /// Reserves `length` bytes at the ring's head, has `put` fill them, and returns where
+    /// they are; nil (and `put` not called) when the ring has no room for them now.
+    private func place(count length: Int, put: (UnsafeMutableRawBufferPointer) -> Void) -> SharedMemoryReference? {
         guard length > 0, length <= memory.ringSize, length <= Int(UInt32.max) else { return nil }
         let size = UInt64(memory.ringSize)
         var position = head
@@ -172,10 +188,7 @@ final class LaneWriter {
         let released = memory.released
         // `released` is the server's to write; one that makes no sense leaves no room.
         guard released <= head, position + UInt64(length) - released <= size else { return nil }
-        let target = memory.ring + Int(position % size)
-        frames.withUnsafeReadableBytes { bytes in
-            target.copyMemory(from: bytes.baseAddress!, byteCount: length)
-        }
+        put(UnsafeMutableRawBufferPointer(start: memory.ring + Int(position % size), count: length))
         head = position + UInt64(length)
         SharedMemoryLane.framesPlaced.add(1, ordering: .relaxed)
         return SharedMemoryReference(position: position, length: UInt32(length))
@@ -185,6 +198,8 @@ final class LaneWriter {
 /// The server's end of a lane: copies referenced frames out. Used on the connection's loop.
 struct LaneReader {
     let memory: LaneMemory
+    /// How far the client may reuse the ring.
+    private let releases: LaneReleases
     /// Where the next referenced frame may start (the end of the last one).
     private var next: UInt64 = 0
     /// Buffers of earlier frames, used again once their messages are handled (fresh memory
@@ -209,6 +224,7 @@ struct LaneReader {
             throw LaneError("\(path) is not the lane offered (another process's descriptor?)")
         }
         self.memory = memory
+        self.releases = LaneReleases(memory)
     }
 
     static func isDescriptorPath(_ path: String) -> Bool {
@@ -218,8 +234,36 @@ struct LaneReader {
     }
 
     /// The referenced bytes, copied into a buffer of their own; their place in the ring is
-    /// released at once. Throws for a reference outside the ring or before the last one.
+    /// released at once (or as soon as the messages left in the lane before them are
+    /// decoded). Throws for a reference outside the ring or before the last one.
     mutating func take(_ reference: SharedMemoryReference, allocator: ByteBufferAllocator) throws -> ByteBuffer {
+        let offset = try check(reference)
+        let length = Int(reference.length)
+        var frames = spare(capacity: length) ?? allocator.buffer(capacity: length)
+        frames.writeBytes(UnsafeRawBufferPointer(start: memory.ring + offset, count: length))
+        next = reference.position + UInt64(length)
+        releases.taken(reference, kept: false)
+        keep(frames)
+        return frames
+    }
+
+    /// The referenced frame left where it is, when it is exactly one topic message
+    /// (``TopicMessagePlaces``): its listener's task decodes it from the ring, and its place
+    /// is released then (``LaneTopicMessage/release()``), so a 1 MB message is copied once,
+    /// into its values, and only the message being decoded holds decoded memory. Nil for
+    /// anything else (``take(_:allocator:)`` copies it out and the decoder reads it).
+    mutating func borrowTopicMessage(_ reference: SharedMemoryReference, maximumMessageSize: Int) throws -> LaneTopicMessage? {
+        let offset = try check(reference)
+        let bytes = UnsafeRawBufferPointer(start: memory.ring + offset, count: Int(reference.length))
+        guard let places = TopicMessagePlaces(reading: bytes, maximumMessageSize: maximumMessageSize) else { return nil }
+        next = reference.position + UInt64(reference.length)
+        releases.taken(reference, kept: true)
+        return LaneTopicMessage(memory: memory, offset: offset, reference: reference, places: places, releases: releases)
+    }
+
+    /// Where a reference's bytes start in the ring; throws for one outside the ring or
+    /// before the last one.
+    private func check(_ reference: SharedMemoryReference) throws -> Int {
         let size = UInt64(memory.ringSize)
         let length = UInt64(reference.length)
         let offset = reference.position % size
@@ -228,12 +272,7 @@ struct LaneReader {
             throw FrameError.badSharedMemoryReference(
                 "\(reference.length) bytes at \(reference.position), the lane's next byte being \(next) of a \(size)-byte ring")
         }
-        var frames = spare(capacity: Int(length)) ?? allocator.buffer(capacity: Int(length))
-        frames.writeBytes(UnsafeRawBufferPointer(start: memory.ring + Int(offset), count: Int(length)))
-        next = reference.position + length
-        memory.release(upTo: next)
-        keep(frames)
-        return frames
+        return Int(offset)
     }
 
     private mutating func spare(capacity: Int) -> ByteBuffer? {
@@ -249,6 +288,71 @@ struct LaneReader {
         guard buffer.capacity <= 4 * 1024 * 1024 else { return }
         if spares.count >= 8 { spares.removeFirst() }
         spares.append(buffer)
+    }
+}
+
+/// A topic message left in a lane (``LaneReader/borrowTopicMessage(_:maximumMessageSize:)``)
+/// until its connection's consumer decodes it; then its place is released.
+struct LaneTopicMessage: Sendable {
+    /// Keeps the ring mapped while the message waits, even after its connection has gone.
+    let memory: LaneMemory
+    /// Where the frame starts in the ring.
+    let offset: Int
+    let reference: SharedMemoryReference
+    let places: TopicMessagePlaces
+    let releases: LaneReleases
+
+    /// The frame, in the ring (valid until ``release()``).
+    var bytes: UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: memory.ring + offset, count: Int(reference.length))
+    }
+
+    /// The frame has been decoded (or dropped): the client may reuse its place.
+    func release() { releases.finished(reference) }
+}
+
+/// How far a lane's client may reuse the ring: up to the first frame still left there for
+/// its consumer, or past the last frame taken when none is left. Frames are taken in order
+/// on the connection's loop and released in order by its consumer task.
+final class LaneReleases: Sendable {
+    private struct State {
+        /// Frames left in the ring, oldest first.
+        var kept = CircularBuffer<SharedMemoryReference>()
+        /// The end of the last frame taken.
+        var taken: UInt64 = 0
+        var published: UInt64 = 0
+    }
+    private let state = Mutex(State())
+    private let memory: LaneMemory
+
+    init(_ memory: LaneMemory) { self.memory = memory }
+
+    /// A frame was taken: copied out (`kept` false) or left for the consumer.
+    func taken(_ reference: SharedMemoryReference, kept: Bool) {
+        state.withLock { state in
+            if kept { state.kept.append(reference) }
+            state.taken = reference.position + UInt64(reference.length)
+            publish(&state)
+        }
+    }
+
+    /// A frame left in the ring was decoded.
+    func finished(_ reference: SharedMemoryReference) {
+        state.withLock { state in
+            if state.kept.first == reference {
+                state.kept.removeFirst()
+            } else if let index = state.kept.firstIndex(of: reference) {
+                state.kept.remove(at: index)
+            }
+            publish(&state)
+        }
+    }
+
+    private func publish(_ state: inout State) {
+        let free = state.kept.first?.position ?? state.taken
+        guard free > state.published else { return }
+        state.published = free
+        memory.release(upTo: free)
     }
 }
 

@@ -11,7 +11,7 @@ final class OutboxTests: XCTestCase {
     private func bytes(_ text: String) -> ByteBuffer { ByteBuffer(string: text) }
 
     private func strings(_ taken: Outbox.Writes) -> [String] {
-        taken.buffers.map { String(buffer: $0.bytes) }
+        taken.buffers.map { String(buffer: $0.bytes(allocator: ByteBufferAllocator())) }
     }
 
     func testSmallMessagesGoOutAsOneWriteInOrder() {
@@ -35,14 +35,14 @@ final class OutboxTests: XCTestCase {
         outbox.append(bytes("c"), deadline: later)
         let taken = outbox.writes(now: .now())
         guard taken.buffers.count == 3 else { return XCTFail("expected 3 writes, got \(taken.buffers.count)") }
-        XCTAssertEqual(String(buffer: taken.buffers[0].bytes), "ab")
-        XCTAssertEqual(taken.buffers[1].bytes, large)
-        XCTAssertEqual(String(buffer: taken.buffers[2].bytes), "c")
+        XCTAssertEqual(String(buffer: taken.buffers[0].bytes(allocator: ByteBufferAllocator())), "ab")
+        XCTAssertEqual(taken.buffers[1].bytes(allocator: ByteBufferAllocator()), large)
+        XCTAssertEqual(String(buffer: taken.buffers[2].bytes(allocator: ByteBufferAllocator())), "c")
         // Only the large frame may go into a shared-memory lane, however long a run is.
         XCTAssertEqual(taken.buffers.map(\.isOneLargeFrame), [false, true, false])
         // The same storage: the large frame went through without a copy.
         large.withUnsafeReadableBytes { original in
-            taken.buffers[1].bytes.withUnsafeReadableBytes { written in
+            taken.buffers[1].bytes(allocator: ByteBufferAllocator()).withUnsafeReadableBytes { written in
                 XCTAssertEqual(original.baseAddress, written.baseAddress)
             }
         }

@@ -29,7 +29,7 @@ final class ReconnectBackoffTests: XCTestCase {
         // (one per 100 ms); with it, at 0, 0.1, 0.3, 0.7 and 1.5 s.
         let start = ContinuousClock.now
         while ContinuousClock.now - start < .seconds(2) {
-            _ = link.offer(ByteBuffer(bytes: [0]), deadline: .now() + .seconds(10))
+            _ = link.offer(.bytes(ByteBuffer(bytes: [0])), deadline: .now() + .seconds(10))
             try await Task.sleep(for: .milliseconds(5))
         }
         let attempts = lines.errors.filter { $0.contains("Could not connect to node=") }.count
@@ -39,7 +39,7 @@ final class ReconnectBackoffTests: XCTestCase {
         // New addresses are tried at once.
         let before = lines.errors.count
         link.update(MeshNodeSpec(id: spec.id, connectionSpecs: [.unix(path: path + ".2", host: Host.name)], topics: ["t"]))
-        _ = link.offer(ByteBuffer(bytes: [0]), deadline: .now() + .seconds(10))
+        _ = link.offer(.bytes(ByteBuffer(bytes: [0])), deadline: .now() + .seconds(10))
         for _ in 0..<200 where lines.errors.count == before { try await Task.sleep(for: .milliseconds(10)) }
         XCTAssertEqual(lines.errors.count, before + 1, "the new address was not tried")
 
