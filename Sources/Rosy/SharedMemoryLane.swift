@@ -51,6 +51,10 @@ enum SharedMemoryLane {
     static let lanesOpened = Atomic<Int>(0)
     /// Times a frame found the ring full and waited for room.
     static let framesHeld = Atomic<Int>(0)
+    /// Frames put into lanes with their large payloads copied straight in (``GatheredFrame``).
+    static let framesGathered = Atomic<Int>(0)
+    /// Topic messages that this process decoded where they lay in a lane.
+    static let messagesLeftInLane = Atomic<Int>(0)
 
     static let headerSize = 4096
     static let magic: UInt64 = 0x314E_414C_5953_4F52  // "ROSYLAN1", little-endian
@@ -172,8 +176,11 @@ final class LaneWriter {
     /// ring: each byte is copied once.
     func place(_ frame: Outbox.Frame) -> SharedMemoryReference? {
         switch frame {
-        case .bytes(let bytes): place(bytes)
-        case .gathered(let gathered): place(count: gathered.size) { gathered.put(into: $0) }
+        case .bytes(let bytes): return place(bytes)
+        case .gathered(let gathered):
+            guard let reference = place(count: gathered.size, put: { gathered.put(into: $0) }) else { return nil }
+            SharedMemoryLane.framesGathered.add(1, ordering: .relaxed)
+            return reference
         }
     }
 
@@ -258,6 +265,7 @@ struct LaneReader {
         guard let places = TopicMessagePlaces(reading: bytes, maximumMessageSize: maximumMessageSize) else { return nil }
         next = reference.position + UInt64(reference.length)
         releases.taken(reference, kept: true)
+        SharedMemoryLane.messagesLeftInLane.add(1, ordering: .relaxed)
         return LaneTopicMessage(memory: memory, offset: offset, reference: reference, places: places, releases: releases)
     }
 

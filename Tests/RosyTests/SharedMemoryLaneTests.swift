@@ -43,6 +43,37 @@ final class SharedMemoryLaneTests: XCTestCase {
         XCTAssertEqual(try reader.take(third, allocator: ByteBufferAllocator()), frames(3, count: 120_000))
     }
 
+    private func topicFrame(_ byte: UInt8, count: Int) throws -> GatheredFrame {
+        try FrameEncoder.gatherTopicMessage(
+            topic: "big", args: [.tuple([.double(Double(byte)), .bytes([UInt8](repeating: byte, count: count))])],
+            kwargs: [:], codec: PickleCodec())
+    }
+
+    /// A topic message left in the lane keeps its place (and every later one's) until it is
+    /// released, whatever was copied out behind it; releases free the ring in order.
+    func testMessagesLeftInTheLaneHoldTheirPlaceUntilReleased() throws {
+        let writer = try LaneWriter(ringSize: 256 * 1024)
+        var reader = try LaneReader(path: writer.path, cookie: writer.cookie, ringSize: 256 * 1024, largest: 1 << 20)
+        let limit = defaultMaximumMessageSize
+        let first = try XCTUnwrap(writer.place(.gathered(try topicFrame(1, count: 80_000))))
+        let second = try XCTUnwrap(writer.place(frames(2, count: 80_000)))  // not a topic message: copied out
+        let borrowed = try XCTUnwrap(try reader.borrowTopicMessage(first, maximumMessageSize: limit))
+        XCTAssertNil(try reader.borrowTopicMessage(second, maximumMessageSize: limit), "not a topic message")
+        XCTAssertEqual(try reader.take(second, allocator: ByteBufferAllocator()), frames(2, count: 80_000))
+        XCTAssertEqual(writer.memory.released, 0, "the first message is still in the ring")
+        let third = try XCTUnwrap(writer.place(.gathered(try topicFrame(3, count: 80_000))))
+        XCTAssertNil(writer.place(frames(4, count: 80_000)), "nothing was released")
+        let borrowedThird = try XCTUnwrap(try reader.borrowTopicMessage(third, maximumMessageSize: limit))
+
+        let (args, _) = try borrowed.places.decode(from: borrowed.bytes, codec: PickleCodec())
+        XCTAssertTrue(args == [.tuple([.double(1), .bytes([UInt8](repeating: 1, count: 80_000))])], "decoded in place")
+        borrowed.release()
+        XCTAssertEqual(writer.memory.released, third.position, "up to the message still held")
+        XCTAssertNotNil(writer.place(frames(4, count: 80_000)), "the first two places are free again")
+        borrowedThird.release()
+        XCTAssertEqual(writer.memory.released, third.position + UInt64(third.length))
+    }
+
     func testAReferenceOutsideTheRingOrBackwardsIsAFramingError() throws {
         let writer = try LaneWriter(ringSize: 256 * 1024)
         var reader = try LaneReader(path: writer.path, cookie: writer.cookie, ringSize: 256 * 1024, largest: 1 << 20)
@@ -120,6 +151,8 @@ final class SharedMemoryLaneTests: XCTestCase {
                 try await Task.sleep(for: .milliseconds(5))
             }
             let placedBefore = SharedMemoryLane.framesPlaced.load(ordering: .relaxed)
+            let gatheredBefore = SharedMemoryLane.framesGathered.load(ordering: .relaxed)
+            let leftBefore = SharedMemoryLane.messagesLeftInLane.load(ordering: .relaxed)
             for args in messages.dropFirst() { try await sender.send("bulk", args: args) }
             try await received.wait(for: messages.count, timeout: .seconds(120))
             XCTAssertTrue(received.values.map(\.args) == messages, "tcp \(tcp): whole and in order")
@@ -130,6 +163,10 @@ final class SharedMemoryLaneTests: XCTestCase {
             // The 19 large messages after the first and the 5 requests; the small ones and
             // the answers go through the socket.
             XCTAssertEqual(SharedMemoryLane.framesPlaced.load(ordering: .relaxed) - placedBefore, 24, "tcp \(tcp): frames through the lane")
+            // The messages went in with their strings copied straight into the lane, and were
+            // decoded there; the requests were copied out.
+            XCTAssertEqual(SharedMemoryLane.framesGathered.load(ordering: .relaxed) - gatheredBefore, 19, "tcp \(tcp): gathered")
+            XCTAssertEqual(SharedMemoryLane.messagesLeftInLane.load(ordering: .relaxed) - leftBefore, 19, "tcp \(tcp): decoded in the lane")
             await sender.stop()
             await receiver.stop()
         }
