@@ -8,11 +8,19 @@ import Glibc
 #endif
 
 /// Large frames between two rosy-swift nodes on one host travel through memory that both
-/// map, instead of through the socket: the sender copies a frame into a ring once and
-/// sends a 13-byte `m` frame (``SharedMemoryReference``) in its place; the receiver copies
-/// it out and reads it as if it had come from the socket. The kernel's copy of 1 MB into
+/// map, instead of through the socket: the sender puts a frame into a ring and sends a
+/// 13-byte `m` frame (``SharedMemoryReference``) in its place. The kernel's copy of 1 MB into
 /// and out of the socket (most of a sender's time) is gone. Zenoh does the same between
 /// processes of one host (its `transport_optimization`), as does ROS 2 with iceoryx.
+///
+/// Each byte of a large message is copied once at each end:
+/// - A large topic message to one peer is encoded without its large str and bytes payloads
+///   (``GatheredFrame``); they are copied straight from the sender's values into the ring
+///   when the frame is written.
+/// - A topic message in the ring stays there (``LaneTopicMessage``) until the connection's
+///   consumer task decodes it, at the listener's pace, straight into its values; then its
+///   place is released (``LaneReleases``). Other frames (large service requests) are
+///   copied out and read as if they had come from the socket.
 ///
 /// How a lane opens, per connection and only when the first frame of
 /// ``threshold`` bytes or more is to be sent to a peer on this host whose node id is not a
@@ -26,8 +34,9 @@ import Glibc
 ///    to the socket.
 ///
 /// Order is kept because the `m` frames go through the socket with the others. The ring is
-/// single-producer, single-consumer: the client writes at its head, the server copies each
-/// referenced frame out and then publishes how far it has read (`released`); a frame that
+/// single-producer, single-consumer: the client writes at its head, the server publishes how
+/// far the client may reuse it (`released`: up to the oldest message still waiting to be
+/// decoded, or past the last frame taken); a frame that
 /// does not fit waits, in order, and the frames behind it wait too, so a slow receiver slows
 /// its sender as a full socket does. Only single large frames go into the lane: a run of
 /// small frames, however long, goes through the socket as it is. Responses (server to client)
