@@ -309,8 +309,9 @@ struct LaneReader {
 }
 
 /// A topic message left in a lane (``LaneReader/borrowTopicMessage(_:maximumMessageSize:)``)
-/// until its connection's consumer decodes it; then its place is released.
-struct LaneTopicMessage: Sendable {
+/// until its connection's consumer decodes it; then its place is released. A class, so that
+/// an inbox entry stays as small as a socket frame's.
+final class LaneTopicMessage: Sendable {
     /// Keeps the ring mapped while the message waits, even after its connection has gone.
     let memory: LaneMemory
     /// Where the frame starts in the ring.
@@ -318,6 +319,14 @@ struct LaneTopicMessage: Sendable {
     let reference: SharedMemoryReference
     let places: TopicMessagePlaces
     let releases: LaneReleases
+
+    init(memory: LaneMemory, offset: Int, reference: SharedMemoryReference, places: TopicMessagePlaces, releases: LaneReleases) {
+        self.memory = memory
+        self.offset = offset
+        self.reference = reference
+        self.places = places
+        self.releases = releases
+    }
 
     /// The frame, in the ring (valid until ``release()``).
     var bytes: UnsafeRawBufferPointer {

@@ -225,6 +225,37 @@ final class SharedMemoryLaneTests: XCTestCase {
 
     /// A listener far slower than its sender: the ring fills, frames wait for room in
     /// order (the outbox waits behind them, as for a full socket), and every message arrives.
+    /// Messages still in the lane when their sender has gone are delivered from it (the
+    /// receiver's mapping outlives the connection), whole and in order.
+    func testMessagesLeftInTheLaneOutliveTheirSender() async throws {
+        let mesh = InProcessMesh()
+        let sender = try await Node.start(name: "sender", options: .inProcess(mesh))
+        let receiver = try await Node.start(name: "receiver", options: .inProcess(mesh))
+        let received = Collector<TopicMessage>()
+        let gate = Collector<Int>()
+        try await receiver.listen("bulk") { message in
+            // The first message waits until the sender has gone; the rest wait in the lane.
+            if received.values.isEmpty { try? await gate.wait(for: 1, timeout: .seconds(60)) }
+            received.append(message)
+        }
+        _ = await sender.waitUntilListeners("bulk", count: 1)
+        let messages: [[Value]] = (0..<10).map { [.int(Int64($0)), .string(String(repeating: "x", count: 1 << 20))] }
+        let opened = SharedMemoryLane.lanesOpened.load(ordering: .relaxed)
+        try await sender.send("bulk", args: messages[0])  // offers the lane
+        let deadline = ContinuousClock.now + .seconds(10)
+        while SharedMemoryLane.lanesOpened.load(ordering: .relaxed) == opened, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        let leftBefore = SharedMemoryLane.messagesLeftInLane.load(ordering: .relaxed)
+        for args in messages.dropFirst() { try await sender.send("bulk", args: args) }
+        await sender.stop()
+        gate.append(1)
+        try await received.wait(for: messages.count, timeout: .seconds(60))
+        XCTAssertTrue(received.values.map(\.args) == messages, "whole and in order")
+        XCTAssertEqual(SharedMemoryLane.messagesLeftInLane.load(ordering: .relaxed) - leftBefore, 9, "through the lane")
+        await receiver.stop()
+    }
+
     func testASlowListenerFillsTheLaneAndLosesNothing() async throws {
         let mesh = InProcessMesh()
         let sender = try await Node.start(name: "sender", options: .inProcess(mesh))
