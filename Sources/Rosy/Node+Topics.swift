@@ -43,13 +43,14 @@ extension Node {
             return
         }
         let frame: Outbox.Frame
-        if chosen.count == 1, sendsThroughLanes, estimatedSize >= SharedMemoryLane.threshold,
-           estimatedSize <= SharedMemoryLane.largestFrame {
+        let largePayloads = chosen.count == 1 && sendsThroughLanes && codec.leavesOutLargePayloads
+            ? largePayloadBytes(args: args, kwargs: kwargs, threshold: SharedMemoryLane.threshold) : 0
+        if largePayloads > 0, estimatedSize <= SharedMemoryLane.largestFrame {
             // A large message to one peer: its large payloads are put in when it is written,
             // straight into the connection's shared-memory lane if it has one (one copy).
             let gathered = try FrameEncoder.gatherTopicMessage(
                 topic: topic, args: args, kwargs: kwargs, codec: codec, deferringPayloadsFrom: SharedMemoryLane.threshold,
-                allocator: allocator)
+                capacity: estimatedSize - largePayloads, allocator: allocator)
             frame = gathered.payloads.isEmpty ? .bytes(gathered.head) : .gathered(gathered)
         } else {
             // Encoded once; every peer gets the same bytes.

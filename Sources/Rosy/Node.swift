@@ -336,6 +336,23 @@ public final class Node: Sendable {
         }
     }
 
+    /// The bytes of the str and bytes payloads of `threshold` bytes or more among these
+    /// arguments, as far as ``estimatedFrameSize(name:args:kwargs:)`` looks (what a codec that
+    /// leaves out large payloads leaves out of a ``GatheredFrame``).
+    func largePayloadBytes(args: [Value], kwargs: Kwargs, threshold: Int) -> Int {
+        func bytes(_ value: Value) -> Int {
+            switch value {
+            case .bytes(let bytes): return bytes.count >= threshold ? bytes.count : 0
+            case .string(let string):
+                let count = string.utf8.count
+                return count >= threshold ? count : 0
+            case .list(let items), .tuple(let items): return items.count <= 16 ? items.reduce(0) { $0 + bytes($1) } : 0
+            default: return 0
+            }
+        }
+        return args.reduce(0) { $0 + bytes($1) } + kwargs.values.reduce(0) { $0 + bytes($1) }
+    }
+
     private func currentSpec() -> MeshNodeSpec {
         MeshNodeSpec(
             id: id, connectionSpecs: lifecycle.withLock { $0.connectionSpecs },

@@ -211,7 +211,8 @@ final class LaneWriter {
     }
 }
 
-/// The server's end of a lane: copies referenced frames out. Used on the connection's loop.
+/// The server's end of a lane: leaves a referenced topic message in the ring for its
+/// consumer, or copies other frames out. Used on the connection's loop.
 struct LaneReader {
     let memory: LaneMemory
     /// How far the client may reuse the ring.

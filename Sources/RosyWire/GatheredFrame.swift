@@ -104,12 +104,14 @@ extension FrameEncoder {
     /// buffer when the codec can leave it out (``MessageCodec/encode(_:into:deferringPayloadsFrom:to:)``:
     /// pickle can, for payloads of 64 KiB or more, which it writes outside its frames). A
     /// payload left out is kept by reference (a `String` or `[UInt8]` shares its storage).
+    /// `capacity`: the bytes `head` is first allocated with (what is not left out).
     public static func gatherTopicMessage(
         topic: String, args: [Value], kwargs: Kwargs, codec: any MessageCodec,
-        deferringPayloadsFrom threshold: Int = 64 * 1024, allocator: ByteBufferAllocator = ByteBufferAllocator()
+        deferringPayloadsFrom threshold: Int = 64 * 1024, capacity: Int = 256,
+        allocator: ByteBufferAllocator = ByteBufferAllocator()
     ) throws -> GatheredFrame {
         try validate(name: topic, args: args, kwargs: kwargs)
-        var head = allocator.buffer(capacity: 256)
+        var head = allocator.buffer(capacity: max(capacity, 64))
         var payloads: [DeferredPayload] = []
         func item(_ value: Value) throws {
             let lengthIndex = head.writerIndex

@@ -37,6 +37,10 @@ public protocol MessageCodec: Sendable {
     /// a shared-memory lane). Optional: the default leaves nothing out.
     func encode(_ value: Value, into buffer: inout ByteBuffer, deferringPayloadsFrom threshold: Int,
                 to deferred: inout [DeferredPayload]) throws
+    /// Whether ``encode(_:into:deferringPayloadsFrom:to:)`` may leave payloads out (a node
+    /// then gathers its large messages; otherwise it encodes them into a buffer sized for
+    /// them). Optional: the default says no.
+    var leavesOutLargePayloads: Bool { get }
 }
 
 extension MessageCodec {
@@ -46,6 +50,8 @@ extension MessageCodec {
                        to deferred: inout [DeferredPayload]) throws {
         try encode(value, into: &buffer)
     }
+
+    public var leavesOutLargePayloads: Bool { false }
 
     public func decode(contentsOf bytes: UnsafeRawBufferPointer) throws -> Value {
         var buffer = ByteBuffer(bytes: bytes)

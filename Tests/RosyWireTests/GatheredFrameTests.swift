@@ -56,7 +56,9 @@ final class GatheredFrameTests: XCTestCase {
         let higher = try FrameEncoder.gatherTopicMessage(topic: "t", args: args, kwargs: [:], codec: PickleCodec(),
                                                          deferringPayloadsFrom: 100_000)
         XCTAssertEqual(higher.payloads.map(\.count), [1_048_576])
+        XCTAssertTrue(PickleCodec().leavesOutLargePayloads)
         for codec in [JSONCodec(), MsgpackCodec()] as [any MessageCodec] {
+            XCTAssertFalse(codec.leavesOutLargePayloads, codec.name)
             let gathered = try FrameEncoder.gatherTopicMessage(topic: "t", args: Array(args.prefix(2)), kwargs: [:], codec: codec)
             XCTAssertTrue(gathered.payloads.isEmpty, codec.name)
         }

@@ -30,6 +30,8 @@ public struct PickleCodec: MessageCodec {
         deferred.append(contentsOf: emitter.deferredPayloads)
     }
 
+    public var leavesOutLargePayloads: Bool { true }
+
     /// The short forms of ``PickleEmitter``: a str or bytes under 64 KiB, a short tuple of
     /// scalars, one scalar.
     public func encode(_ value: Value, ifItFits space: UnsafeMutableRawBufferPointer) -> Int? {
