@@ -15,8 +15,8 @@ import Glibc
 ///
 /// Each byte of a large message is copied once at each end:
 /// - A large topic message to one peer is encoded without its large str and bytes payloads
-///   (``GatheredFrame``); they are copied straight from the sender's values into the ring
-///   when the frame is written.
+///   when the codec leaves them out (``GatheredFrame``; pickle does); they are copied
+///   straight from the sender's values into the ring when the frame is written.
 /// - A topic message in the ring stays there (``LaneTopicMessage``) until the connection's
 ///   consumer task decodes it, at the listener's pace, straight into its values; then its
 ///   place is released (``LaneReleases``). Other frames (large service requests) are

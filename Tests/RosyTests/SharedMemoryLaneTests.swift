@@ -256,6 +256,40 @@ final class SharedMemoryLaneTests: XCTestCase {
         await receiver.stop()
     }
 
+    /// A codec that leaves no payload out (msgpack) still sends through the lane, as whole
+    /// frames: nothing is gathered, and the receiver decodes in the lane all the same.
+    func testACodecThatLeavesNothingOutSendsWholeFramesThroughTheLane() async throws {
+        let mesh = InProcessMesh()
+        func options() -> NodeOptions {  // a discovery of its own per node
+            var options = NodeOptions.inProcess(mesh)
+            options.codec = MsgpackCodec()
+            return options
+        }
+        let sender = try await Node.start(name: "sender", options: options())
+        let receiver = try await Node.start(name: "receiver", options: options())
+        let received = Collector<TopicMessage>()
+        try await receiver.listen("bulk") { received.append($0) }
+        _ = await sender.waitUntilListeners("bulk", count: 1)
+        let messages: [[Value]] = (0..<6).map { [.int(Int64($0)), .string(String(repeating: "m", count: 1 << 20))] }
+        let opened = SharedMemoryLane.lanesOpened.load(ordering: .relaxed)
+        try await sender.send("bulk", args: messages[0])
+        let deadline = ContinuousClock.now + .seconds(10)
+        while SharedMemoryLane.lanesOpened.load(ordering: .relaxed) == opened, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        let placedBefore = SharedMemoryLane.framesPlaced.load(ordering: .relaxed)
+        let gatheredBefore = SharedMemoryLane.framesGathered.load(ordering: .relaxed)
+        let leftBefore = SharedMemoryLane.messagesLeftInLane.load(ordering: .relaxed)
+        for args in messages.dropFirst() { try await sender.send("bulk", args: args) }
+        try await received.wait(for: messages.count, timeout: .seconds(60))
+        XCTAssertTrue(received.values.map(\.args) == messages, "whole and in order")
+        XCTAssertEqual(SharedMemoryLane.framesPlaced.load(ordering: .relaxed) - placedBefore, 5)
+        XCTAssertEqual(SharedMemoryLane.framesGathered.load(ordering: .relaxed) - gatheredBefore, 0)
+        XCTAssertEqual(SharedMemoryLane.messagesLeftInLane.load(ordering: .relaxed) - leftBefore, 5)
+        await sender.stop()
+        await receiver.stop()
+    }
+
     func testASlowListenerFillsTheLaneAndLosesNothing() async throws {
         let mesh = InProcessMesh()
         let sender = try await Node.start(name: "sender", options: .inProcess(mesh))
