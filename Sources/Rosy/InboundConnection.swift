@@ -288,7 +288,6 @@ final class InboundConnectionHandler: ChannelDuplexHandler, RemovableChannelHand
     private func readLane(
         _ reference: SharedMemoryReference, context: ChannelHandlerContext, each: (InboundFrame) throws -> Void
     ) throws {
-        guard lane != nil else { throw FrameError.badSharedMemoryReference("no lane on this connection") }
         var frames = try lane!.take(reference, allocator: context.channel.allocator)
         var decoder = InboundFrameDecoder(maximumMessageSize: maximumMessageSize)
         while frames.readableBytes > 0 {

@@ -131,16 +131,9 @@ final class InboundDispatcher: Sendable {
 
     /// The listener of a message's topic and the decoded message, or why there is none.
     func prepare(_ frame: TopicMessageFrame, cache: inout ListenerCache) -> Prepared {
-        guard let listener = listener(for: frame.topic, cache: &cache) else {
-            logger.warning("Received message for topic=\(frame.topic) but no listener is registered; dropped")
-            return .unheard
-        }
-        do {
+        prepare(topic: frame.topic, cache: &cache) {
             let (args, kwargs) = try decode(frame.arguments)
-            return .deliver(listener, TopicMessage(topic: frame.topic, args: args, kwargs: kwargs, wireSize: frame.encodedSize))
-        } catch {
-            logger.error("Closing a connection: a message on topic=\(frame.topic) could not be decoded: \(error)")
-            return .undecodable(error)
+            return TopicMessage(topic: frame.topic, args: args, kwargs: kwargs, wireSize: frame.encodedSize)
         }
     }
 
@@ -154,17 +147,29 @@ final class InboundDispatcher: Sendable {
         case .inLane(let message):
             defer { message.release() }
             let places = message.places
-            guard let listener = listener(for: places.topic, cache: &cache) else {
-                logger.warning("Received message for topic=\(places.topic) but no listener is registered; dropped")
-                return .unheard
+            return prepare(topic: places.topic, cache: &cache) {
+                do {
+                    let (args, kwargs) = try places.decode(from: message.bytes, codec: codec)
+                    return TopicMessage(topic: places.topic, args: args, kwargs: kwargs, wireSize: places.wireSize)
+                } catch let error as UndecodableTopicMessage {
+                    throw error.error  // the codec's error, as from a frame read off the socket
+                }
             }
-            do {
-                let (args, kwargs) = try places.decode(from: message.bytes, codec: codec)
-                return .deliver(listener, TopicMessage(topic: places.topic, args: args, kwargs: kwargs, wireSize: places.wireSize))
-            } catch {
-                logger.error("Closing a connection: \(error)")
-                return .undecodable(error)
-            }
+        }
+    }
+
+    /// The listener of `topic` and the message `decode` makes, or why there is none.
+    @inline(__always)
+    private func prepare(topic: String, cache: inout ListenerCache, decode: () throws -> TopicMessage) -> Prepared {
+        guard let listener = listener(for: topic, cache: &cache) else {
+            logger.warning("Received message for topic=\(topic) but no listener is registered; dropped")
+            return .unheard
+        }
+        do {
+            return .deliver(listener, try decode())
+        } catch {
+            logger.error("Closing a connection: a message on topic=\(topic) could not be decoded: \(error)")
+            return .undecodable(error)
         }
     }
 

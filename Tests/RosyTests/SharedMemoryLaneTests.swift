@@ -13,6 +13,16 @@ final class SharedMemoryLaneTests: XCTestCase {
         ByteBuffer(bytes: [UInt8](repeating: byte, count: count))
     }
 
+    /// Sends `args` (a large message) and waits until the lane it offers is open.
+    private func sendOpeningTheLane(_ sender: Node, _ args: [Value]) async throws {
+        let opened = SharedMemoryLane.lanesOpened.load(ordering: .relaxed)
+        try await sender.send("bulk", args: args)
+        let deadline = ContinuousClock.now + .seconds(10)
+        while SharedMemoryLane.lanesOpened.load(ordering: .relaxed) == opened, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+    }
+
     func testFramesGoRoundTheRingAndComeOutAsTheyWent() throws {
         let writer = try LaneWriter(ringSize: 256 * 1024)
         var reader = try LaneReader(path: writer.path, cookie: writer.cookie, ringSize: 256 * 1024, largest: 1 << 20)
@@ -143,13 +153,8 @@ final class SharedMemoryLaneTests: XCTestCase {
                 return [.int(Int64(index)), .string(String(repeating: String(UnicodeScalar(UInt8(65 + index % 26))), count: size))]
             }
             // The first large message offers the lane (and goes through the socket).
-            let opened = SharedMemoryLane.lanesOpened.load(ordering: .relaxed)
-            try await sender.send("bulk", args: messages[0])
+            try await sendOpeningTheLane(sender, messages[0])
             try await received.wait(for: 1)
-            let deadline = ContinuousClock.now + .seconds(10)
-            while SharedMemoryLane.lanesOpened.load(ordering: .relaxed) == opened, ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(5))
-            }
             let placedBefore = SharedMemoryLane.framesPlaced.load(ordering: .relaxed)
             let gatheredBefore = SharedMemoryLane.framesGathered.load(ordering: .relaxed)
             let leftBefore = SharedMemoryLane.messagesLeftInLane.load(ordering: .relaxed)
@@ -240,12 +245,7 @@ final class SharedMemoryLaneTests: XCTestCase {
         }
         _ = await sender.waitUntilListeners("bulk", count: 1)
         let messages: [[Value]] = (0..<10).map { [.int(Int64($0)), .string(String(repeating: "x", count: 1 << 20))] }
-        let opened = SharedMemoryLane.lanesOpened.load(ordering: .relaxed)
-        try await sender.send("bulk", args: messages[0])  // offers the lane
-        let deadline = ContinuousClock.now + .seconds(10)
-        while SharedMemoryLane.lanesOpened.load(ordering: .relaxed) == opened, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(5))
-        }
+        try await sendOpeningTheLane(sender, messages[0])
         let leftBefore = SharedMemoryLane.messagesLeftInLane.load(ordering: .relaxed)
         for args in messages.dropFirst() { try await sender.send("bulk", args: args) }
         await sender.stop()
@@ -271,12 +271,7 @@ final class SharedMemoryLaneTests: XCTestCase {
         try await receiver.listen("bulk") { received.append($0) }
         _ = await sender.waitUntilListeners("bulk", count: 1)
         let messages: [[Value]] = (0..<6).map { [.int(Int64($0)), .string(String(repeating: "m", count: 1 << 20))] }
-        let opened = SharedMemoryLane.lanesOpened.load(ordering: .relaxed)
-        try await sender.send("bulk", args: messages[0])
-        let deadline = ContinuousClock.now + .seconds(10)
-        while SharedMemoryLane.lanesOpened.load(ordering: .relaxed) == opened, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(5))
-        }
+        try await sendOpeningTheLane(sender, messages[0])
         let placedBefore = SharedMemoryLane.framesPlaced.load(ordering: .relaxed)
         let gatheredBefore = SharedMemoryLane.framesGathered.load(ordering: .relaxed)
         let leftBefore = SharedMemoryLane.messagesLeftInLane.load(ordering: .relaxed)
